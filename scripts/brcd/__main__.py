@@ -1,0 +1,3 @@
+from brcd.cli import main
+
+main()

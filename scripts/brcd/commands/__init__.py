@@ -1,0 +1,1 @@
+"""One module per `brcd` command; each defines `register(app)`."""
