@@ -53,23 +53,10 @@ _register_commands()
 
 
 def main() -> None:
-    """Entry point: turns a BrcdError into one line on stderr and its exit code."""
+    """Entry point. Typer's standalone mode handles usage errors (exit 2), `typer.Exit` codes and
+    Ctrl-C; a BrcdError raised by a command becomes one line on stderr and its exit code."""
     try:
-        app(standalone_mode=False)
+        app()
     except BrcdError as exc:
         typer.echo(exc.one_line(), err=True)
         sys.exit(exc.exit_code)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except typer.Abort:
-        typer.echo("Aborted.", err=True)
-        sys.exit(1)
-    except KeyboardInterrupt:
-        sys.exit(130)
-    except Exception as exc:  # click usage errors
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise
