@@ -1,0 +1,325 @@
+"""Add one row to a table safely: the library behind `brcd new`.
+
+- `field_problem` checks one answer at once (type and constraints of its field, and that the
+  ids it names exist), so a prompt can ask again straight away;
+- `propose_id` proposes the next free primary key from the field's pattern and the ids in use;
+- `row_issues` checks the whole candidate row with the same rules as `brcd validate`: it
+  validates a temporary copy of the package with the row inserted and keeps the issues on
+  that row;
+- `insert_row` writes the row where `brcd fmt` would put it (by primary key) without touching
+  any other line, atomically, then brings `bytes`/`hash` in datapackage.json up to date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from brcd.errors import BrcdError
+from brcd.fmt import Record, canonical_cell, missing_values, read_records, render_row, sort_key
+from brcd.package import Package, Resource, load_package
+
+TYPE_HINTS = {
+    "date": "a date as YYYY-MM-DD",
+    "integer": "a whole number",
+    "number": "a number with a dot for decimals",
+    "boolean": "true or false",
+    "year": "a year (YYYY)",
+}
+
+
+def today() -> str:
+    return dt.date.today().isoformat()
+
+
+def defaults(resource: Resource) -> dict[str, str]:
+    """Answers proposed at the prompt (never facts): today for `last_updated`, 1 for a new
+    row's `row_version`."""
+    out = {}
+    if "last_updated" in resource.field_names:
+        out["last_updated"] = today()
+    if "row_version" in resource.field_names:
+        out["row_version"] = "1"
+    return out
+
+
+def prompt_text(fld: dict[str, Any]) -> str:
+    """One line about a field for the prompt: what it means and what it accepts."""
+    parts = [fld.get("description") or fld.get("title") or ""]
+    cons = fld.get("constraints", {})
+    if "enum" in cons:
+        parts.append("One of: " + " | ".join(map(str, cons["enum"])) + ".")
+    elif fld.get("type", "string") in TYPE_HINTS:
+        parts.append(f"Expects {TYPE_HINTS[fld['type']]}.")
+    return " ".join(p for p in parts if p)
+
+
+def _cell_notes(fld: dict[str, Any], raw: str) -> dict[str, str]:
+    from frictionless import Field
+
+    _, notes = Field.from_descriptor(fld).read_cell(raw)
+    return notes or {}
+
+
+def field_problem(package: Package, resource: Resource, name: str, raw: str,
+                  existing_keys: set[str] | None = None) -> str | None:
+    """Why `raw` is not acceptable in field `name` (None when it is): its type, its
+    constraints, and every id it names existing in the referenced table."""
+    fld = resource.field(name)
+    cons = fld.get("constraints", {})
+    if raw in missing_values(resource):
+        return "a value is required here." if cons.get("required") else None
+    notes = _cell_notes(fld, raw)
+    if "type" in notes:
+        return f"{raw!r} is not {TYPE_HINTS.get(fld.get('type'), 'a ' + str(fld.get('type')))}."
+    if "enum" in notes:
+        return f"{raw!r} is not allowed: use one of {', '.join(map(str, cons['enum']))}."
+    if "pattern" in notes:
+        return f"{raw!r} does not have the expected form ({cons['pattern']})."
+    for key, text in (("minimum", "at least"), ("maximum", "at most"), ("exclusiveMinimum", "more than"),
+                      ("exclusiveMaximum", "less than")):
+        if key in notes:
+            return f"{raw!r} must be {text} {cons[key]}."
+    for key, text in (("minLength", "at least"), ("maxLength", "at most")):
+        if key in notes:
+            return f"the text must be {text} {cons[key]} characters long (it has {len(raw)})."
+    if notes:
+        return f"{raw!r} breaks the field's rule: {'; '.join(notes.values())}."
+    if existing_keys is not None and name in resource.primary_key and raw in existing_keys:
+        return f"{raw} is already used in {resource.relpath}; pick a free id."
+    return dangling_reference(package, resource, name, raw)
+
+
+def dangling_reference(package: Package, resource: Resource, name: str, raw: str) -> str | None:
+    """The first id in `raw` that the referenced table does not hold, as a message."""
+    targets = [(fk["reference"]["resource"], fk["reference"]["fields"][0], [raw])
+               for fk in resource.foreign_keys if fk["fields"] == [name]]
+    targets += [(lr["resource"], lr["resource_field"], raw.split(lr["delimiter"]))
+                for lr in resource.list_references() if lr["field"] == name]
+    for table, key, ids in targets:
+        ref = package.resource(table)
+        known = column_values(ref, key)
+        for value in ids:
+            if value not in known:
+                return (f"{value} is not a {key} in {ref.relpath}: add that row there first "
+                        f"(`brcd new {table}`), or use an id it holds.")
+    return None
+
+
+def column_values(resource: Resource, name: str) -> set[str]:
+    header, records, _ = read_records(resource.path)
+    if name not in header:
+        return set()
+    i = header.index(name)
+    return {r.cells[i] for r in records if i < len(r.cells)}
+
+
+# --- the next free id -------------------------------------------------------------------
+
+TOKEN = re.compile(r"\[0-9\]\{(\d+)\}|\[A-Z0-9-\]\+|\[A-Z\]\+|\\(.)|([A-Za-z0-9_-])")
+
+
+def pattern_tokens(pattern: str) -> list[tuple[str, Any]] | None:
+    """A simple id pattern as tokens: ("lit", text), ("digits", width), ("slug", None).
+    None for patterns with alternation, groups or other regex features."""
+    body = pattern.removeprefix("^").removesuffix("$")
+    tokens: list[tuple[str, Any]] = []
+    pos = 0
+    while pos < len(body):
+        m = TOKEN.match(body, pos)
+        if not m:
+            return None
+        if m.group(1):
+            tokens.append(("digits", int(m.group(1))))
+        elif m.group(0).startswith("[A-Z"):
+            tokens.append(("slug", None))
+        else:
+            lit = m.group(2) or m.group(3)
+            if tokens and tokens[-1][0] == "lit":
+                tokens[-1] = ("lit", tokens[-1][1] + lit)
+            else:
+                tokens.append(("lit", lit))
+        pos = m.end()
+    return tokens
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^A-Z0-9]+", "-", text.upper()).strip("-")
+
+
+def propose_id(resource: Resource, row: dict[str, str]) -> str | None:
+    """The next free primary key, or None when it cannot be derived (official codes such as
+    district P-codes are never made up: the contributor types them).
+
+    Numbered ids (`SRC-0069`) take the highest number in use plus one; when the id also holds a
+    year (`BAL-INC-2025-0007`) the year comes from the row's first date and numbering restarts
+    each year. Name ids (`ORG-...`, `BAL-MIN-...`) are built from the row's name."""
+    if len(resource.primary_key) != 1:
+        return None
+    key = resource.primary_key[0]
+    pattern = resource.field(key).get("constraints", {}).get("pattern")
+    tokens = pattern_tokens(pattern) if pattern else None
+    if not tokens:
+        return None
+    used = column_values(resource, key)
+    kinds = [k for k, _ in tokens]
+    if "slug" in kinds:
+        return _propose_slug(resource, tokens, row, used)
+    if "digits" not in kinds:
+        return None
+    regex = re.compile("^" + "".join(re.escape(v) if k == "lit" else f"([0-9]{{{v}}})" for k, v in tokens) + "$")
+    groups = [tuple(int(g) for g in m.groups()) for m in map(regex.match, used) if m]
+    widths = [v for k, v in tokens if k == "digits"]
+    head = _leading_groups(resource, row, widths, groups)
+    seq = max((g[-1] for g in groups if g[:-1] == head), default=0) + 1
+    numbers = iter(list(head) + [seq])
+    return "".join(v if k == "lit" else f"{next(numbers):0{v}d}" for k, v in tokens)
+
+
+def _leading_groups(resource: Resource, row: dict[str, str], widths: list[int], groups: list[tuple]) -> tuple:
+    """Values of the digit groups before the sequence number: a 4-digit group is the year of
+    the row's first date when there is one; otherwise the groups of the highest id in use."""
+    if len(widths) == 1:
+        return ()
+    year = next((row[f["name"]][:4] for f in resource.fields
+                 if f.get("type") == "date" and re.match(r"^\d{4}-", row.get(f["name"], ""))), None)
+    if len(widths) == 2 and widths[0] == 4 and year:
+        return (int(year),)
+    if groups:
+        return max(groups)[:-1]
+    return (int(year),) if year and len(widths) == 2 else tuple(1 for _ in widths[:-1])
+
+
+def _propose_slug(resource: Resource, tokens, row: dict[str, str], used: set[str]) -> str | None:
+    name_field = next((f["name"] for f in resource.fields
+                       if f["name"] not in resource.primary_key and f["name"].endswith("name") and row.get(f["name"])), None)
+    if name_field is None or [k for k, _ in tokens].count("slug") != 1:
+        return None
+    base = "".join(v if k == "lit" else slug(row[name_field]) for k, v in tokens)
+    candidate, n = base, 2
+    while candidate in used:
+        candidate, n = f"{base}-{n}", n + 1
+    return candidate
+
+
+# --- checking the whole row with validate ------------------------------------------------
+
+@dataclass
+class Placement:
+    """Where a new row goes: the physical line it will start on and its data row number."""
+
+    line: int
+    row: int
+
+
+def row_issues(package: Package, table: str, row: dict[str, str]) -> tuple[list[Any], Placement]:
+    """Issues `brcd validate` reports on this row once inserted (checked in a temporary copy
+    of the package; the real files are not touched)."""
+    from brcd.validate import validate_package
+
+    with tempfile.TemporaryDirectory(prefix="brcd-new-") as tmp:
+        copy = copy_package(package, Path(tmp))
+        placement = insert_row(copy, table, row, update_hashes=True)
+        report = validate_package(copy, max_errors=None)
+    res_path = package.resource(table).relpath
+    mine = [e for e in report.errors
+            if (e.resource == table or e.path == res_path) and (e.line == placement.line or e.row == placement.row)]
+    return mine, placement
+
+
+def copy_package(package: Package, dest: Path) -> Package:
+    """Copy the descriptor, schemas and tables (nothing else) to `dest` and load the copy."""
+    files = {package.descriptor_path}
+    for res in package.resources:
+        files.add(res.path)
+        if res.schema_path is not None:
+            files.add(res.schema_path)
+    for src in files:
+        target = dest / src.relative_to(package.root)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if src.exists():
+            shutil.copy2(src, target)
+    return load_package(dest / package.descriptor_path.name)
+
+
+# --- writing -----------------------------------------------------------------------------
+
+def render_new_row(resource: Resource, row: dict[str, str]) -> str:
+    """The row as one canonical CSV record (cells in schema order, LF-terminated)."""
+    missing = missing_values(resource)
+    return render_row([canonical_cell(f, row.get(f["name"], ""), missing) for f in resource.fields])
+
+
+def insert_row(package: Package, table: str, row: dict[str, str], *, update_hashes: bool = True) -> Placement:
+    """Insert the row after the last row whose key sorts before it (at the end when the table
+    is not sorted), leaving every other line byte-identical; atomic; then update hashes."""
+    from brcd.fsutil import atomic_write_bytes
+    from brcd.hashing import update_hashes as refresh
+
+    resource = package.resource(table)
+    data = resource.path.read_bytes()
+    header, records, text = read_records(resource.path, data)
+    if header != resource.field_names:
+        raise BrcdError("header-mismatch", "the header does not list the schema's fields in order.",
+                        file=resource.path, line=1, hint="run `brcd validate` and fix the header first.")
+    lines = list(io.StringIO(text, newline=""))
+    ending = "\r\n" if lines and lines[0].endswith("\r\n") else "\n"
+    new_line = render_new_row(resource, row).removesuffix("\n") + ending
+    key = sort_key(resource, header, missing_values(resource)) if resource.primary_key else None
+    new_record = Record(0, [row.get(n, "") for n in resource.field_names])
+    index = len(records)
+    if key is not None and [key(r) for r in records] == sorted(key(r) for r in records):
+        new_key = key(new_record)
+        index = next((i for i, r in enumerate(records) if key(r) > new_key), len(records))
+    if index < len(records):
+        at = records[index].line - 1
+    else:
+        at = len(lines)
+        if lines and not lines[-1].endswith(("\n", "\r")):
+            lines[-1] += ending
+    lines.insert(at, new_line)
+    bom = b"\xef\xbb\xbf" if data.startswith(b"\xef\xbb\xbf") else b""
+    atomic_write_bytes(resource.path, bom + "".join(lines).encode("utf-8"))
+    if update_hashes:
+        refresh(package)
+    return Placement(line=at + 1, row=index + 1)
+
+
+def parse_field_flags(resource: Resource, args: list[str]) -> dict[str, str]:
+    """`--field-name VALUE` / `--field_name=VALUE` pairs (extra command-line words) as a dict."""
+    out: dict[str, str] = {}
+    names = {n.replace("_", "-"): n for n in resource.field_names}
+    i = 0
+    while i < len(args):
+        word = args[i]
+        if not word.startswith("--"):
+            raise BrcdError("bad-option", f"unexpected argument {word!r}.",
+                            hint="give field values as --FIELD VALUE (see `brcd new TABLE --list-fields`).")
+        flag, eq, value = word[2:].partition("=")
+        name = names.get(flag.replace("_", "-"))
+        if name is None:
+            raise BrcdError("unknown-field", f"{resource.name} has no field {flag!r}.",
+                            hint=f"use one of: {', '.join(resource.field_names)}.")
+        if not eq:
+            if i + 1 >= len(args):
+                raise BrcdError("bad-option", f"--{flag} needs a value.", hint=f"write --{flag} VALUE.")
+            i += 1
+            value = args[i]
+        out[name] = value
+        i += 1
+    return out
+
+
+def describe_fields(resource: Resource) -> str:
+    """`brcd new TABLE --list-fields`: one line per field, required ones marked."""
+    out = []
+    for f in resource.fields:
+        req = "required" if f.get("constraints", {}).get("required") else "optional"
+        out.append(f"--{f['name'].replace('_', '-'):<28} {f.get('type', 'string'):<8} {req:<8} {prompt_text(f)}")
+    return "\n".join(out)
