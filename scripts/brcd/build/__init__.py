@@ -1,0 +1,175 @@
+"""`brcd build`: the SQLite, DuckDB and Parquet files built from a valid package.
+
+    result = build("datapackage.json", Path("dist"))
+    result.sqlite, result.duckdb, result.parquet_dir, result.skipped
+
+Every output is written to a temporary file beside its target and renamed only when all of
+them are complete, so an interrupted build leaves the previous files in place. Each output
+records `inputs_digest` (a hash over the descriptor, schemas and tables); when every output
+already holds the current digest, nothing is rebuilt.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from brcd import __version__
+from brcd.errors import BrcdError
+from brcd.package import Package, load_package
+
+# Bump when the layout of the built files changes, so older builds count as stale.
+BUILD_FORMAT = "1"
+SQLITE_NAME = "brcd.sqlite"
+DUCKDB_NAME = "brcd.duckdb"
+PARQUET_DIR = "parquet"
+MAX_ERRORS_SHOWN = 20
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    sqlite: Path
+    duckdb: Path
+    parquet_dir: Path
+    skipped: bool
+
+    def parquet(self, table: str) -> Path:
+        return self.parquet_dir / f"{table}.parquet"
+
+
+def as_package(package: str | Path | Package | None) -> Package:
+    return package if isinstance(package, Package) else load_package(package)
+
+
+def input_files(pkg: Package) -> list[tuple[str, Path]]:
+    """The files a build reads, as (name relative to the package, path), in a fixed order."""
+    files = [("datapackage.json", pkg.descriptor_path)]
+    for res in pkg.resources:
+        if res.schema_path is not None:
+            files.append((res.descriptor["schema"], res.schema_path))
+        files.append((res.relpath, res.path))
+    return files
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    try:
+        with path.open("rb") as fh:
+            while chunk := fh.read(1 << 20):
+                h.update(chunk)
+    except FileNotFoundError:
+        raise BrcdError("file-missing", "input file not found.", file=path,
+                        hint="restore the file or fix its path in datapackage.json.") from None
+    return h.hexdigest()
+
+
+def input_hashes(pkg: Package) -> dict[str, str]:
+    return {name: file_sha256(path) for name, path in input_files(pkg)}
+
+
+def digest_of(hashes: dict[str, str]) -> str:
+    h = hashlib.sha256(f"brcd-build-format {BUILD_FORMAT}\n".encode())
+    for name, value in hashes.items():
+        h.update(f"{name}\0{value}\n".encode())
+    return h.hexdigest()
+
+
+def inputs_digest(package: str | Path | Package) -> str:
+    """sha256 over the descriptor, every schema and every table (and the build format)."""
+    return digest_of(input_hashes(as_package(package)))
+
+
+def build_metadata(pkg: Package, hashes: dict[str, str]) -> dict[str, str]:
+    meta = {
+        "name": pkg.name,
+        "title": str(pkg.descriptor.get("title", "")),
+        "version": pkg.version,
+        "inputs_digest": digest_of(hashes),
+        "build_format": BUILD_FORMAT,
+        "toolkit_version": __version__,
+    }
+    meta.update({f"sha256:{name}": value for name, value in hashes.items()})
+    return meta
+
+
+def output_paths(out_dir: Path, pkg: Package) -> tuple[Path, Path, Path]:
+    return out_dir / SQLITE_NAME, out_dir / DUCKDB_NAME, out_dir / PARQUET_DIR
+
+
+def is_fresh(pkg: Package, out_dir: Path, digest: str) -> bool:
+    """True when every output exists and records `digest`."""
+    from brcd.build import duckdb_db, sqlite_db
+
+    sqlite_path, duckdb_path, parquet_dir = output_paths(out_dir, pkg)
+    if sqlite_db.read_metadata(sqlite_path).get("inputs_digest") != digest:
+        return False
+    if duckdb_db.read_metadata(duckdb_path).get("inputs_digest") != digest:
+        return False
+    return all(duckdb_db.read_parquet_metadata(parquet_dir / f"{r.name}.parquet").get("inputs_digest") == digest
+               for r in pkg.resources)
+
+
+def check_valid(pkg: Package) -> None:
+    """Raise `invalid-package` (exit 1) with the validation summary when the package is invalid."""
+    from brcd.validate import validate_package
+
+    report = validate_package(pkg, max_errors=MAX_ERRORS_SHOWN)
+    if not report.valid:
+        raise BrcdError("invalid-package", f"not built: the package is invalid. {report.summary()}",
+                        file=pkg.descriptor_path, hint="run `brcd validate` and fix the errors it lists.",
+                        exit_code=1)
+
+
+def build(package: str | Path | Package, out_dir: Path = Path("dist"), *, force: bool = False,
+          validate: bool = True) -> BuildResult:
+    """Build `brcd.sqlite`, `brcd.duckdb` and `parquet/<table>.parquet` in `out_dir`.
+
+    Skips the work when every output already records the current inputs' digest (unless
+    `force`). Raises `BrcdError("invalid-package", ..., exit_code=1)` for an invalid package."""
+    from brcd.build import duckdb_db, sqlite_db
+    from brcd.build.layout import package_layout
+    from brcd.fsutil import atomic_path
+
+    pkg = as_package(package)
+    out_dir = Path(out_dir)
+    sqlite_path, duckdb_path, parquet_dir = output_paths(out_dir, pkg)
+    hashes = input_hashes(pkg)
+    meta = build_metadata(pkg, hashes)
+    digest = meta["inputs_digest"]
+    if not force and is_fresh(pkg, out_dir, digest):
+        return BuildResult(sqlite_path, duckdb_path, parquet_dir, skipped=True)
+    if validate:
+        check_valid(pkg)
+    tables, links = package_layout(pkg)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with contextlib.ExitStack() as stack:
+        spill = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix=".brcd-build-", dir=out_dir)))
+        con = duckdb_db.connect(spill)
+        stack.callback(con.close)
+        # Targets are renamed in reverse order of entry: the SQLite file, which readers check
+        # first, is renamed last.
+        tmp_sqlite = stack.enter_context(atomic_path(sqlite_path))
+        tmp_duckdb = stack.enter_context(atomic_path(duckdb_path))
+        tmp_parquet = {t.name: stack.enter_context(atomic_path(parquet_dir / f"{t.name}.parquet")) for t in tables}
+        source = duckdb_db.write_duckdb(tmp_duckdb, con, tables, links, meta)
+        for t in tables:
+            duckdb_db.write_parquet(tmp_parquet[t.name], con, source[t.name], {"inputs_digest": digest})
+        tmp_sqlite.unlink()
+        sqlite_db.write_sqlite(tmp_sqlite, con, tables, links, meta, source)
+        duckdb_db.detach(con)
+    remove_stale_parquet(parquet_dir, {t.name for t in tables})
+    return BuildResult(sqlite_path, duckdb_path, parquet_dir, skipped=False)
+
+
+def remove_stale_parquet(parquet_dir: Path, keep: set[str]) -> None:
+    for path in parquet_dir.glob("*.parquet"):
+        if path.stem not in keep:
+            path.unlink()
+
+
+def clean(out_dir: Path) -> None:  # pragma: no cover - convenience for callers
+    shutil.rmtree(out_dir, ignore_errors=True)

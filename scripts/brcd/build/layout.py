@@ -1,0 +1,122 @@
+"""What the built databases hold, derived from the Table Schemas once for every engine.
+
+One `TableLayout` per resource (columns, primary and foreign keys, indexed and full-text
+columns) and one `LinkTable` per `;`-delimited id list (`listReference`), so the SQLite and
+DuckDB writers and the Datasette configuration agree on names without repeating the rules.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from brcd.package import Package, Resource
+
+# Free-text columns get a full-text index: titles, names, descriptions, notes, summaries, quotes.
+FREE_TEXT = ("title", "name", "site_name", "description", "summary", "notes")
+FREE_TEXT_PREFIXES = ("quote",)
+
+# Link tables whose natural name is not `<owner singular>_<field stem>`.
+LINK_NAMES = {("statements", "contradicted_by_ids"): "statement_contradictions"}
+
+
+def singular(name: str) -> str:
+    return name[:-1] if name.endswith("s") else name
+
+
+@dataclass(frozen=True)
+class LinkTable:
+    """`incident_sources(incident_id, source_id, position)` for `incidents.source_ids`."""
+
+    name: str
+    owner: str            # table holding the list, e.g. incidents
+    owner_key: str        # its primary key column, e.g. incident_id
+    list_field: str       # e.g. source_ids
+    delimiter: str
+    item_column: str      # e.g. source_id
+    target: str           # referenced table, e.g. sources
+    target_field: str     # e.g. source_id
+
+
+@dataclass(frozen=True)
+class TableLayout:
+    name: str
+    resource: Resource
+    primary_key: list[str]
+    foreign_keys: list[dict[str, Any]]
+    indexed: list[str] = field(default_factory=list)
+    fts: list[str] = field(default_factory=list)
+
+    @property
+    def fields(self) -> list[dict[str, Any]]:
+        return self.resource.fields
+
+    @property
+    def fts_name(self) -> str:
+        return f"{self.name}_fts"
+
+
+def is_free_text(fld: dict[str, Any]) -> bool:
+    if fld.get("type", "string") != "string":
+        return False
+    cons = fld.get("constraints") or {}
+    if "enum" in cons or "pattern" in cons:
+        return False
+    name = fld["name"]
+    return name in FREE_TEXT or name.startswith(FREE_TEXT_PREFIXES)
+
+
+# Bookkeeping dates nobody filters by; an index on them would only slow the build.
+UNINDEXED = ("last_updated",)
+
+
+def is_filter_column(fld: dict[str, Any]) -> bool:
+    """Columns people filter and facet by: the required dates and closed vocabularies of a
+    table (its main classification). Optional enums and booleans are left to table scans:
+    every index costs about a second per million rows at build time."""
+    cons = fld.get("constraints") or {}
+    if not cons.get("required") or fld["name"] in UNINDEXED:
+        return False
+    return fld.get("type") in ("date", "datetime") or "enum" in cons
+
+
+def table_layout(res: Resource) -> TableLayout:
+    pk = res.primary_key
+    fks = res.foreign_keys
+    indexed: list[str] = []
+    fk_columns = [fk["fields"][0] for fk in fks if len(fk["fields"]) == 1]
+    for name in fk_columns + [f["name"] for f in res.fields if is_filter_column(f)]:
+        if name not in indexed and [name] != pk:
+            indexed.append(name)
+    fts = [f["name"] for f in res.fields if is_free_text(f)]
+    return TableLayout(name=res.name, resource=res, primary_key=pk, foreign_keys=fks, indexed=indexed, fts=fts)
+
+
+def link_tables(package: Package) -> list[LinkTable]:
+    out = []
+    for res in package.resources:
+        if len(res.primary_key) != 1:
+            continue
+        for ref in res.list_references():
+            list_field = ref["field"]
+            stem = list_field[:-1] if list_field.endswith("s") else list_field
+            name = LINK_NAMES.get((res.name, list_field)) or f"{singular(res.name)}_{stem.removesuffix('_id')}s"
+            out.append(LinkTable(name=name, owner=res.name, owner_key=res.primary_key[0], list_field=list_field,
+                                 delimiter=ref["delimiter"], item_column=stem, target=ref["resource"],
+                                 target_field=ref["resource_field"]))
+    return out
+
+
+def package_layout(package: Package) -> tuple[list[TableLayout], list[LinkTable]]:
+    return [table_layout(r) for r in package.resources], link_tables(package)
+
+
+def links_select_sql(link: LinkTable, source: str) -> str:
+    """DuckDB SELECT giving one row per list item, in (owner, position) order."""
+    from brcd.types import quote_ident as q, quote_literal as lit
+
+    owner, lst = q(link.owner_key), q(link.list_field)
+    return (f"SELECT {owner}, trim(item) AS {q(link.item_column)}, CAST(pos AS INTEGER) AS position FROM ("
+            f"SELECT {owner}, unnest(parts) AS item, generate_subscripts(parts, 1) AS pos FROM ("
+            f"SELECT {owner}, string_split({lst}, {lit(link.delimiter)}) AS parts FROM {source} "
+            f"WHERE {lst} IS NOT NULL AND {lst} <> '')) WHERE trim(item) <> '' ORDER BY 1, 3")

@@ -1,0 +1,137 @@
+"""Write the SQLite database Datasette serves.
+
+Layout (from `brcd.build.layout`): one table per resource with the schema's column types
+(`brcd.types.sqlite_type`), PRIMARY KEY, NOT NULL for required fields and FOREIGN KEY
+constraints; one link table per `;` id list; indexes on foreign-key, date, boolean and enum
+columns; an FTS5 index `<table>_fts` with `content="<table>"` over the free-text columns; and
+`brcd_metadata(key, value)`. Booleans are 0/1 and dates ISO text.
+
+Rows travel from DuckDB to SQLite as Arrow batches through the ADBC SQLite driver, which
+binds them in C (Python's sqlite3 spends most of a 1M-row load binding parameters one by
+one). The driver bundles its own SQLite, so the file's bytes depend only on its version: rows
+go in primary-key order, nothing records a time, and free pages are VACUUMed away.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from brcd.build.layout import LinkTable, TableLayout, links_select_sql
+from brcd.types import quote_ident as q, sqlite_type
+
+if TYPE_CHECKING:  # pragma: no cover
+    import duckdb
+
+BATCH_ROWS = 100_000
+BUILD_PRAGMAS = ("journal_mode=OFF", "synchronous=OFF", "locking_mode=EXCLUSIVE", "temp_store=MEMORY",
+                 "cache_size=-262144", "page_size=4096", "foreign_keys=OFF")
+
+
+def column_sql(fld: dict[str, Any], required_pk: bool) -> str:
+    required = (fld.get("constraints") or {}).get("required") or required_pk
+    return f"{q(fld['name'])} {sqlite_type(fld)}" + (" NOT NULL" if required else "")
+
+
+def create_table_sql(t: TableLayout) -> str:
+    parts = [column_sql(f, f["name"] in t.primary_key) for f in t.fields]
+    if t.primary_key:
+        parts.append(f"PRIMARY KEY ({', '.join(q(c) for c in t.primary_key)})")
+    for fk in t.foreign_keys:
+        ref = fk["reference"]
+        parts.append(f"FOREIGN KEY ({', '.join(q(c) for c in fk['fields'])}) REFERENCES "
+                     f"{q(ref['resource'])} ({', '.join(q(c) for c in ref['fields'])})")
+    return f"CREATE TABLE {q(t.name)} (\n  " + ",\n  ".join(parts) + "\n)"
+
+
+def create_link_sql(link: LinkTable) -> str:
+    return (f"CREATE TABLE {q(link.name)} (\n"
+            f"  {q(link.owner_key)} TEXT NOT NULL REFERENCES {q(link.owner)} ({q(link.owner_key)}),\n"
+            f"  {q(link.item_column)} TEXT NOT NULL REFERENCES {q(link.target)} ({q(link.target_field)}),\n"
+            f"  position INTEGER NOT NULL,\n"
+            f"  PRIMARY KEY ({q(link.owner_key)}, position)\n)")
+
+
+def sqlite_select_sql(t: TableLayout, source: str) -> str:
+    """DuckDB SELECT turning schema types into SQLite's conventions, in primary-key order."""
+    cols = []
+    for f in t.fields:
+        name, ftype = q(f["name"]), f.get("type", "string")
+        if ftype == "date":
+            cols.append(f"strftime({name}, '%Y-%m-%d') AS {name}")
+        elif ftype == "datetime":
+            cols.append(f"strftime({name}, '%Y-%m-%dT%H:%M:%S') AS {name}")
+        elif ftype == "boolean":
+            cols.append(f"CAST({name} AS INTEGER) AS {name}")
+        elif ftype == "time":
+            cols.append(f"CAST({name} AS VARCHAR) AS {name}")
+        else:
+            cols.append(name)
+    order = ", ".join(q(c) for c in t.primary_key) or "ALL"
+    return f"SELECT {', '.join(cols)} FROM {source} ORDER BY {order}"
+
+
+def index_name(table: str, column: str) -> str:
+    return f"idx_{table}_{column}"
+
+
+def write_sqlite(path: Path, duck: "duckdb.DuckDBPyConnection", tables: list[TableLayout],
+                 links: list[LinkTable], metadata: dict[str, str], source: dict[str, str]) -> None:
+    """Create `path` (which must not exist) from DuckDB relations named in `source`
+    (table name -> SQL relation)."""
+    import adbc_driver_sqlite.dbapi as adbc
+
+    con = adbc.connect(str(path), autocommit=True)
+    try:
+        cur = con.cursor()
+        for pragma in BUILD_PRAGMAS:
+            cur.execute(f"PRAGMA {pragma}")
+        for t in tables:
+            cur.execute(create_table_sql(t))
+            load(cur, duck, t.name, sqlite_select_sql(t, source[t.name]))
+        for link in links:
+            cur.execute(create_link_sql(link))
+            load(cur, duck, link.name, links_select_sql(link, source[link.owner]))
+        for t in tables:
+            for col in t.indexed:
+                cur.execute(f"CREATE INDEX {q(index_name(t.name, col))} ON {q(t.name)} ({q(col)})")
+        for link in links:
+            cur.execute(f"CREATE INDEX {q(index_name(link.name, link.item_column))} "
+                        f"ON {q(link.name)} ({q(link.item_column)})")
+        for t in tables:
+            if t.fts:
+                cols = ", ".join(q(c) for c in t.fts)
+                cur.execute(f'CREATE VIRTUAL TABLE {q(t.fts_name)} USING fts5({cols}, content="{t.name}")')
+                cur.execute(f"INSERT INTO {q(t.fts_name)} ({q(t.fts_name)}) VALUES ('rebuild')")
+        cur.execute("CREATE TABLE brcd_metadata (key TEXT PRIMARY KEY, value TEXT)")
+        for key in sorted(metadata):
+            cur.execute("INSERT INTO brcd_metadata (key, value) VALUES (?, ?)", (key, metadata[key]))
+        # A build only appends, so there is usually nothing to reclaim; VACUUM when the FTS
+        # merges left free pages (it rewrites the whole file: seconds at a million rows).
+        cur.execute("PRAGMA freelist_count")
+        if cur.fetchone()[0]:
+            cur.execute("VACUUM")
+        cur.close()
+    finally:
+        con.close()
+
+
+def load(cur: Any, duck: "duckdb.DuckDBPyConnection", table: str, select_sql: str) -> None:
+    reader = duck.execute(select_sql).fetch_record_batch(BATCH_ROWS)
+    cur.adbc_ingest(table, reader, mode="append")
+
+
+def read_metadata(path: Path) -> dict[str, str]:
+    """`brcd_metadata` of a built SQLite file; empty when the file or table is missing or unreadable."""
+    import sqlite3
+
+    if not path.is_file():
+        return {}
+    try:
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            return dict(con.execute("SELECT key, value FROM brcd_metadata").fetchall())
+        finally:
+            con.close()
+    except sqlite3.Error:
+        return {}

@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    app.command("verify")(verify_command)
+
+
+def verify_command(
+    path: Path = typer.Argument(..., help="A release zip (checked against SHA256SUMS beside it) or its unpacked folder."),
+) -> None:
+    """Check a release: checksums of every file, the descriptor's hashes, then full validation.
+
+    Exits 1 and names the damaged file when any byte has changed, or when the data are invalid.
+
+    Example: brcd verify dist/brcd-0.1.0.zip
+    """
+    from brcd.verify import verify
+
+    report = verify(path)
+    for name, why in report.damaged:
+        typer.echo(f"damaged: {name}: {why}", err=True)
+    if report.damaged:
+        typer.echo(f"{path}: {len(report.damaged)} problem(s); the release is not intact.", err=True)
+        raise typer.Exit(1)
+    if not report.valid:
+        typer.echo(f"{path}: checksums match but the package is invalid: {report.validation}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"{path}: {report.files_checked} files match their checksums; the package is valid.")
