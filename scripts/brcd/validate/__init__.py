@@ -1,47 +1,107 @@
 """`validate_package`: every rule of `brcd validate` over a whole package, in one report.
 
-Work in progress: this first version checks the descriptor's hashes, missing files and
-headers; the cell, key and domain rules land next (same API).
+Order of work: the descriptor (profile), then each table's file (`structure`), cells
+(`cells`: types, formulas, spaces), keys (`keys`: unique, primary and foreign keys, lists of
+ids), the generated pandera model of each table (`models`: constraints and the domain rules of
+`checks`), and last the `bytes`/`hash` of each file (`descriptor`), hashed in a thread while
+the rest runs. Only a package that cannot be read at all raises (`BrcdError`, exit 2); every
+problem in the data is an `Issue` of the returned `Report`.
 """
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from brcd.report import Issue, Report
 
 if TYPE_CHECKING:  # pragma: no cover
+    import polars as pl
+
     from brcd.package import Package
+    from brcd.validate.structure import Table
+
+__all__ = ["validate_package"]
+
+CONSTRAINT_WORDS = {
+    "required": lambda f, c: "a value is required.",
+    "enum": lambda f, c: f"is not one of: {', '.join(map(str, c['enum']))}.",
+    "pattern": lambda f, c: f"does not match the pattern {c['pattern']}.",
+    "minimum": lambda f, c: f"is below the minimum {c['minimum']}.",
+    "maximum": lambda f, c: f"is above the maximum {c['maximum']}.",
+    "minLength": lambda f, c: f"is shorter than {c['minLength']} characters.",
+    "maxLength": lambda f, c: f"is longer than {c['maxLength']} characters.",
+}
 
 
 def validate_package(package: "str | Path | Package | None", *, max_errors: int | None = None) -> Report:
-    """Validate a package (a datapackage.json path, its folder or a loaded Package).
-
-    Raises `BrcdError` only when the package cannot be read at all (exit 2); every problem in
-    the data is an `Issue` in the returned `Report`."""
-    from brcd.hashing import file_digest, crlf_explains
+    """Validate a package (a datapackage.json path, its folder or a loaded Package)."""
     from brcd.package import Package, load_package
+    from brcd.validate.collector import Collector
+    from brcd.validate.descriptor import check_hashes, check_profile
+    from brcd.validate.structure import read_table
 
     pkg = package if isinstance(package, Package) else load_package(package)
-    issues: list[Issue] = []
-    for res in pkg.resources:
-        if not res.path.is_file():
-            issues.append(Issue("file-missing", res.name, res.relpath, message=f"{res.relpath} does not exist."))
+    out = Collector(limit=max_errors, order={r.name: i for i, r in enumerate(pkg.resources)})
+    check_profile(pkg, out)
+    digests: dict = {}
+    tables: dict[str, Table | None] = {res.name: read_table(res, out, digests) for res in pkg.resources}
+    _check_tables(tables, out)
+    check_hashes(pkg, out, {name: fut.result() for name, fut in digests.items()})
+    return out.report()
+
+
+def _check_tables(tables: "dict[str, Table | None]", out) -> None:
+    from brcd.validate.cells import check_text, typed_frame
+    from brcd.validate.keys import check_foreign_keys, check_list_references, check_unique
+
+    typed: dict[str, pl.DataFrame] = {}
+    for name, table in tables.items():
+        if table is None:
             continue
-        size, digest = file_digest(res.path)
-        if "bytes" in res.descriptor and res.descriptor["bytes"] != size:
-            issues.append(Issue("byte-count", res.name, res.relpath,
-                                message=f"datapackage.json declares {res.descriptor['bytes']} bytes; the file has {size}."))
-        if "hash" in res.descriptor and res.descriptor["hash"] != digest:
-            msg = f"datapackage.json declares hash {res.descriptor['hash']}; the file has {digest}."
-            if crlf_explains(res.path, str(res.descriptor["hash"])):
-                msg += " The declared hash matches the same file with other line endings (CRLF vs LF)."
-            issues.append(Issue("hash-count", res.name, res.relpath, message=msg))
-        with res.path.open(newline="", encoding="utf-8", errors="replace") as fh:
-            header = next(csv.reader(fh), [])
-        if header != res.field_names:
-            issues.append(Issue("incorrect-label", res.name, res.relpath, line=1,
-                                message=f"header {header} does not match the schema's fields {res.field_names}."))
-    return Report.from_issues(issues, max_errors=max_errors)
+        typed[name] = typed_frame(table, out)
+        check_text(table, out)
+        check_unique(table, out)
+        check_foreign_keys(table, tables, out)
+        check_list_references(table, tables, out)
+    for name, table in tables.items():
+        if table is not None:
+            _check_model(table, typed, out)
+
+
+def _check_model(table: "Table", typed: "dict[str, pl.DataFrame]", out) -> None:
+    """Constraints and domain rules through the table's generated pandera model."""
+    import numpy as np
+    import polars as pl
+
+    from brcd.validate.checks import add_context, rules_for
+    from brcd.validate.models import failures, table_schema
+
+    ok_rows = np.flatnonzero(table.row_ok)
+    frame = add_context(table.name, typed[table.name][ok_rows], typed)
+    raw = table.frame
+    fields = {f["name"]: f for f in table.resource.fields}
+    rules = {r.code: r for r in rules_for(table.name, table.resource.fields)}
+    for kind, field, tag, index in failures(table_schema(table.resource), frame):
+        rows = ok_rows[index.to_numpy()]
+        if kind == "required":  # a cell that did not parse is null here but was reported as a type-error
+            rows = rows[raw[field].gather(rows).is_null().to_numpy()]
+        if not len(rows):
+            continue
+        if kind == "rule":
+            rule = rules[tag]
+            local = index.to_numpy()
+
+            def make(i: int, rule=rule, field=field, local=local, rows=rows) -> Issue:
+                rec = frame.row(int(local[i]), named=True)
+                return table.issue(rule.code, int(rows[i]), field, rule.explain(rec, field),
+                                   raw[field][int(rows[i])] if field in raw.columns else None)
+
+            out.add_many(len(rows), (make(i) for i in range(min(len(rows), out.limit or len(rows)))))
+            continue
+        cons = fields[field].get("constraints") or {}
+        words = CONSTRAINT_WORDS.get(tag, lambda f, c: f"breaks the constraint {tag}.")(field, cons)
+        out.add_rows(len(rows), rows, lambda r, field=field, words=words, tag=tag: table.issue(
+            "constraint-error", r, field,
+            (f"{field} is empty: {words}" if tag == "required" else f"{raw[field][r]!r} {words}")
+            + ("" if tag == "required" else f" (constraint {tag})"), raw[field][r]))

@@ -1,0 +1,323 @@
+"""Rule 1, files: read one table's CSV into a frame of strings and report what is wrong with
+the file itself (encoding, BOM, line endings, header, ragged and blank rows), with the
+physical line of every row.
+
+Two readers give the same `Table`:
+- `_read_fast` (polars, vectorised): used when the file has no `\\r`, a free separator byte
+  and when polars' row count agrees with our own count of records. The number of cells of
+  each record is derived without a second parse: for a record of raw length L holding cells
+  of total length C, with Q quote bytes in the raw text and q inside the cells,
+  `commas = L - C - (Q - q)` (a quoted cell costs 2 quotes plus one per quote inside).
+- `_read_exact` (Python's `csv` module, `line_num`): everything else, e.g. malformed quoting.
+Record lines: a physical line ends a record when the number of quote bytes seen so far is
+even, so a quoted cell holding newlines shifts later rows and `Table.lines` stays right.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import hashlib
+import io
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from brcd.report import Issue
+from brcd.validate.collector import Collector
+
+if TYPE_CHECKING:  # pragma: no cover
+    import polars as pl
+
+    from brcd.package import Resource
+
+BOM = codecs.BOM_UTF8
+_HASHER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="brcd-hash")
+
+
+def _digest(raw: bytes) -> tuple[int, str]:
+    return len(raw), "sha256:" + hashlib.sha256(raw).hexdigest()
+SEPARATORS = ("\x1f", "\x1e", "\x1d", "\x1c", "\x01")
+
+
+@dataclass
+class Table:
+    """One table's rows as strings (null = empty cell), named after the schema's fields."""
+
+    resource: "Resource"
+    frame: "pl.DataFrame"
+    lines: np.ndarray          # physical line (1-based) where each row starts
+    row_ok: np.ndarray         # False for ragged and blank rows: their cells are not checked
+    multiline: bool            # some quoted cell holds a newline
+    cells: np.ndarray          # number of cells in each row as written (0 for an empty line, -1 unreadable)
+    exact_counts: bool = True  # False: a count above the header's only means "more"
+
+    @property
+    def name(self) -> str:
+        return self.resource.name
+
+    def line_of(self, row: int, column: int | None = None) -> int:
+        """Physical line of a row, or of one of its cells (0-based column) when cells hold newlines."""
+        line = int(self.lines[row])
+        if self.multiline and column:
+            for value in self.frame.row(row)[:column]:
+                if value:
+                    line += value.count("\n")
+        return line
+
+    def issue(self, code: str, row: int, field: str | None, message: str, value: Any = None) -> Issue:
+        col = self.resource.field_names.index(field) if field in self.resource.field_names else None
+        return Issue(code, self.name, self.resource.relpath, line=self.line_of(row, col), row=row + 1,
+                     field=field, column=None if col is None else col + 1,
+                     value=None if value is None else str(value), message=message)
+
+
+def read_table(resource: "Resource", out: Collector, digests: dict | None = None) -> Table | None:
+    """Check the file and return its rows, or None when the file cannot be read or its header
+    does not match the schema (then its cells are not checked: the columns would be misread).
+    `digests` receives resource name -> future of (size, "sha256:<hex>"), hashed in a thread."""
+    rel = resource.relpath
+    try:
+        raw = resource.path.read_bytes()
+    except FileNotFoundError:
+        out.add(Issue("file-missing", resource.name, rel, message=f"{rel} does not exist."))
+        return None
+    except OSError as exc:
+        out.add(Issue("file-unreadable", resource.name, rel, message=f"{rel} cannot be read: {exc.strerror}."))
+        return None
+    if digests is not None:
+        digests[resource.name] = _HASHER.submit(_digest, raw)
+    if raw.startswith(BOM):
+        out.add(Issue("bom", resource.name, rel, line=1, column=1,
+                      message="the file starts with a UTF-8 byte-order mark (BOM)."))
+        raw = raw[len(BOM):]
+    _check_encoding(raw, resource, out)
+    if b"\r" in raw:
+        _check_line_endings(raw, resource, out)
+    if not raw.strip(b"\r\n"):
+        out.add(Issue("blank-header", resource.name, rel, line=1, message=f"{rel} is empty: it has no header row."))
+        return None
+    if not _check_header(raw, resource, out):
+        return None
+    table = _read_fast(raw, resource)
+    if table is None:
+        table = _read_exact(raw, resource, out)
+    _report_rows(table, out)
+    return table
+
+
+def _check_encoding(raw: bytes, resource: "Resource", out: Collector) -> None:
+    try:
+        raw.decode("utf-8")
+        return
+    except UnicodeDecodeError:
+        pass
+    found, shown = 0, []
+    pos, line, counted_to = 0, 1, 0
+    while pos < len(raw):
+        try:
+            raw[pos:].decode("utf-8")
+            break
+        except UnicodeDecodeError as exc:
+            bad = pos + exc.start
+            line += raw.count(b"\n", counted_to, bad)
+            counted_to = bad
+            start = raw.rfind(b"\n", 0, bad) + 1
+            found += 1
+            if out.limit is None or len(shown) < out.limit:
+                shown.append(Issue("encoding-error", resource.name, resource.relpath, line=line,
+                                   column=None, value=None,
+                                   message=f"byte 0x{raw[bad]:02x} at byte {bad - start + 1} of line {line} is not UTF-8."))
+                _field_of(raw[start:bad], resource, shown[-1])
+            nl = raw.find(b"\n", bad)
+            if nl < 0:
+                break
+            pos = nl + 1
+    out.add_many(found, shown)
+
+
+def _field_of(prefix: bytes, resource: "Resource", issue: Issue) -> None:
+    """Name the field of an encoding error from the line's bytes before it (quotes respected)."""
+    commas, quoted = 0, False
+    for b in prefix:
+        if b == 0x22:
+            quoted = not quoted
+        elif b == 0x2C and not quoted:
+            commas += 1
+    if commas < len(resource.field_names):
+        issue.field = resource.field_names[commas]
+        issue.column = commas + 1
+
+
+def _check_line_endings(raw: bytes, resource: "Resource", out: Collector) -> None:
+    crlf = raw.count(b"\r\n")
+    if not crlf:
+        return
+    first = raw.find(b"\r\n")
+    line = raw.count(b"\n", 0, first) + 1
+    out.add(Issue("line-ending", resource.name, resource.relpath, line=line,
+                  message=f"{crlf} line(s) end with CRLF (Windows line endings), the first at line {line}; BRCD files use LF."))
+
+
+def _first_record(raw: bytes) -> list[str]:
+    text = raw[: 1 << 16].decode("utf-8", errors="replace")
+    try:
+        return next(csv.reader(io.StringIO(text, newline="")), [])
+    except csv.Error:
+        return text.split("\n", 1)[0].split(",")
+
+
+def _check_header(raw: bytes, resource: "Resource", out: Collector) -> bool:
+    header = _first_record(raw)
+    want = resource.field_names
+    if header == want:
+        return True
+    rel, name = resource.relpath, resource.name
+    for i in range(max(len(header), len(want))):
+        got = header[i] if i < len(header) else None
+        exp = want[i] if i < len(want) else None
+        if got == exp:
+            continue
+        if got is None:
+            out.add(Issue("missing-label", name, rel, line=1, column=i + 1, field=exp,
+                          message=f"the header has no column {i + 1}; the schema expects {exp!r}."))
+        elif exp is None:
+            out.add(Issue("extra-label", name, rel, line=1, column=i + 1, value=got,
+                          message=f"column {i + 1} {got!r} is not in the schema."))
+        elif header.count(got) > 1:
+            out.add(Issue("duplicate-label", name, rel, line=1, column=i + 1, field=exp, value=got,
+                          message=f"column {i + 1} {got!r} appears more than once in the header."))
+        else:
+            moved = f" ({got!r} is column {want.index(got) + 1} in the schema)" if got in want else ""
+            out.add(Issue("incorrect-label", name, rel, line=1, column=i + 1, field=exp, value=got,
+                          message=f"column {i + 1} is {got!r}, the schema expects {exp!r}{moved}."))
+    out.add(Issue("incorrect-label", name, rel, line=1,
+                  message="the rows of this table were not checked because the header does not match the schema."))
+    return False
+
+
+def _read_fast(raw: bytes, resource: "Resource") -> Table | None:
+    import polars as pl
+
+    if b"\r" in raw:
+        return None
+    sep = next((s for s in SEPARATORS if s.encode() not in raw), None)
+    if sep is None:
+        return None
+    names = resource.field_names
+    try:
+        lines = pl.read_csv(raw, has_header=False, separator=sep, quote_char=None, schema={"l": pl.Utf8},
+                            empty_string_is_null=False, encoding="utf8-lossy")["l"]
+        frame = pl.read_csv(raw, has_header=False, schema={n: pl.Utf8 for n in names}, missing_columns="insert",
+                            truncate_ragged_lines=True, encoding="utf8-lossy")
+    except Exception:  # noqa: BLE001 - polars refuses malformed quoting: the exact reader reports it
+        return None
+    stats = pl.DataFrame({"len": lines.str.len_bytes(),
+                          "q": pl.select(pl.when(lines.str.contains('"', literal=True))
+                                         .then(lines.str.count_matches('"', literal=True)).otherwise(0)).to_series()})
+    multiline = bool((stats["q"] % 2).sum())
+    if multiline:
+        ends = (stats["q"].cum_sum() % 2 == 0)
+        rec = pl.select(pl.lit(0).append(ends.cast(pl.UInt32).cum_sum().head(len(ends) - 1))).to_series() \
+            if len(ends) > 1 else pl.Series([0])
+        stats = stats.with_columns(rec=rec, line=pl.int_range(1, pl.len() + 1)).group_by("rec", maintain_order=True) \
+            .agg(pl.col("len").sum() + pl.len() - 1, pl.col("q").sum(), pl.col("line").first())
+    else:
+        stats = stats.with_columns(line=pl.int_range(1, pl.len() + 1))
+    if stats.height != frame.height or frame.height == 0:
+        return None
+    body = frame.slice(1)
+    st = stats.slice(1)
+    content = body.select(pl.sum_horizontal(pl.col(n).str.len_bytes().fill_null(0) for n in names)).to_series()
+    has_q = st["q"] > 0
+    q_cells = pl.Series(np.zeros(body.height, dtype=np.int64))
+    if has_q.any():
+        idx = np.flatnonzero(has_q.to_numpy())
+        sub = body[idx].select(pl.sum_horizontal(pl.col(n).str.count_matches('"', literal=True).fill_null(0)
+                                                 for n in names)).to_series().cast(pl.Int64).to_numpy()
+        arr = q_cells.to_numpy().copy()
+        arr[idx] = sub
+        q_cells = pl.Series(arr)
+    commas = (st["len"].cast(pl.Int64) - content.cast(pl.Int64) - (st["q"].cast(pl.Int64) - q_cells)).to_numpy()
+    cells = commas + 1
+    cells[st["len"].to_numpy() == 0] = 0
+    # truncated extra cells' text counts as commas here: only "more than the header" is known
+    cells[cells > len(names)] = len(names) + 1
+    return Table(resource, body, st["line"].to_numpy().astype(np.int64), cells == len(names), multiline, cells,
+                 exact_counts=False)
+
+
+def _read_exact(raw: bytes, resource: "Resource", out: Collector) -> Table:
+    import polars as pl
+
+    names = resource.field_names
+    text = raw.decode("utf-8", errors="replace").replace("\r\n", "\n")
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    rows: list[list[str]] = []
+    lines: list[int] = []
+    cells: list[int] = []
+    start = 1
+    bad_quotes, shown = 0, []
+    while True:
+        try:
+            rec = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            bad_quotes += 1
+            if out.limit is None or len(shown) < out.limit:
+                shown.append(Issue("csv-error", resource.name, resource.relpath, line=start, row=len(rows),
+                                   message=f"the row cannot be read as CSV ({exc}); a quoted cell must end with a quote followed by a comma or the line end."))
+            rows.append([])
+            lines.append(start)
+            cells.append(-1)
+            start = reader.line_num + 1
+            continue
+        rows.append(rec)
+        lines.append(start)
+        cells.append(len(rec))
+        start = reader.line_num + 1
+    out.add_many(bad_quotes, shown)
+    body_rows = rows[1:]
+    width = len(names)
+    padded = [(r + [""] * width)[:width] for r in body_rows]
+    cols = list(zip(*padded)) if padded else [() for _ in names]
+    frame = pl.DataFrame({n: pl.Series(n, list(c), dtype=pl.Utf8) for n, c in zip(names, cols)}) \
+        .with_columns(pl.when(pl.col(n) == "").then(None).otherwise(pl.col(n)).alias(n) for n in names)
+    cell_counts = np.asarray(cells[1:], dtype=np.int64)
+    multiline = any(b - a > 1 for a, b in zip(lines, lines[1:]))
+    return Table(resource, frame, np.asarray(lines[1:], dtype=np.int64), cell_counts == width, multiline,
+                 cell_counts)
+
+
+def _report_rows(table: Table, out: Collector) -> None:
+    """Blank rows, rows with too few or too many cells."""
+    import polars as pl
+
+    cells = table.cells
+    width = len(table.resource.field_names)
+    all_null = np.zeros(len(cells), dtype=bool)
+    if table.frame.height:
+        all_null = table.frame.select(pl.all_horizontal(pl.all().is_null())).to_series().to_numpy()
+    blank = (cells == 0) | ((cells == width) & all_null)
+    table.row_ok &= ~blank
+    rows = np.flatnonzero(blank)
+    out.add_rows(len(rows), rows, lambda r: table.issue("blank-row", r, None, "the row is empty."))
+    for code, mask in (("missing-cell", (cells > 0) & (cells < width)), ("extra-cell", cells > width)):
+        rows = np.flatnonzero(mask)
+
+        def make(r: int, code: str = code) -> Issue:
+            n = int(cells[r])
+            if code == "missing-cell":
+                field = table.resource.field_names[n]
+                msg = f"the row has {n} cells, the header {width}: {field!r} and the columns after it are missing."
+                return table.issue(code, r, field, msg)
+            msg = (f"the row has {n} cells, the header {width}." if table.exact_counts
+                   else f"the row has more cells than the header ({width}).")
+            issue = table.issue(code, r, None, msg)
+            issue.column = width + 1
+            return issue
+
+        out.add_rows(len(rows), rows, make)
