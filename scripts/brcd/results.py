@@ -1,0 +1,194 @@
+"""Run read-only SQL on DuckDB and render the result as a table, CSV, JSON or Markdown.
+
+DuckDB reads the CSVs straight through `brcd.duck` (schema types, no build step), or the built
+`dist/brcd.duckdb` when its recorded inputs digest equals the package's (it is fresh). SQL from
+the command line is parsed by DuckDB and refused unless it is one SELECT statement.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import decimal
+import io
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable
+
+from brcd.errors import BrcdError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import duckdb
+
+    from brcd.package import Package
+
+BUILT_DUCKDB = Path("dist") / "brcd.duckdb"
+FORMATS = ("table", "csv", "json", "markdown")
+
+
+@dataclass
+class Result:
+    columns: list[str]
+    rows: list[tuple[Any, ...]]
+
+
+# --- which database -------------------------------------------------------------------------------
+
+def built_digest(db_path: Path) -> str | None:
+    """The `inputs_digest` recorded in a built DuckDB file, or None when it has none or cannot be read."""
+    import duckdb
+
+    try:
+        con = duckdb.connect(str(db_path), read_only=True)
+    except duckdb.Error:
+        return None
+    try:
+        row = con.execute("SELECT value FROM brcd_metadata WHERE key = 'inputs_digest'").fetchone()
+    except duckdb.Error:
+        return None
+    finally:
+        con.close()
+    return str(row[0]) if row else None
+
+
+def fresh_database(package: "Package", digest: Callable[["Package"], str] | None = None) -> Path | None:
+    """`dist/brcd.duckdb` when it exists and was built from exactly these inputs, else None.
+    `digest` defaults to `brcd.build.inputs_digest` (no build module: never fresh)."""
+    db_path = package.root / BUILT_DUCKDB
+    if not db_path.is_file():
+        return None
+    if digest is None:
+        try:
+            from brcd.build import inputs_digest as digest  # type: ignore[no-redef]
+        except ImportError:
+            return None
+    recorded = built_digest(db_path)
+    return db_path if recorded is not None and recorded == digest(package) else None
+
+
+def open_duckdb(package: "Package", *, use_built: bool = True) -> tuple["duckdb.DuckDBPyConnection", str]:
+    """A connection and a short description of what it reads (the built file or the CSVs)."""
+    import duckdb
+
+    from brcd.duck import connect
+
+    built = fresh_database(package) if use_built else None
+    if built is not None:
+        return duckdb.connect(str(built), read_only=True), str(built)
+    return connect(package), "the CSVs"
+
+
+# --- read-only guard ------------------------------------------------------------------------------
+
+def check_select(con: "duckdb.DuckDBPyConnection", sql: str) -> str:
+    """Return the single SELECT statement in `sql`; anything else is refused (exit 2)."""
+    import duckdb
+
+    try:
+        statements = con.extract_statements(sql)
+    except duckdb.Error as exc:
+        raise BrcdError("sql-syntax", f"DuckDB cannot parse the SQL: {first_line(exc)}",
+                        hint="fix the SQL; only one SELECT statement is accepted.") from None
+    if len(statements) != 1:
+        raise BrcdError("sql-not-select", f"{len(statements)} statements given; exactly one SELECT is accepted.",
+                        hint="run one SELECT at a time.")
+    kind = statements[0].type
+    if kind != duckdb.StatementType.SELECT:
+        raise BrcdError("sql-writes", f"refused the {kind.name} statement: `brcd query --sql` only reads.",
+                        hint="write a SELECT (WITH ... SELECT is fine); change data by editing tables/*.csv in a pull request.")
+    return sql
+
+
+def first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
+def run(con: "duckdb.DuckDBPyConnection", sql: str, params: dict[str, Any] | None = None, *,
+        origin: str = "the query") -> Result:
+    """Execute one statement; DuckDB's errors become BrcdErrors (the CSVs may hold invalid cells)."""
+    import duckdb
+
+    try:
+        cur = con.execute(sql, params or None)
+        columns = [d[0] for d in cur.description or []]
+        rows = cur.fetchall()
+    except duckdb.ConversionException as exc:
+        raise BrcdError("sql-data", f"{origin} met a value DuckDB cannot convert: {first_line(exc)}",
+                        hint="check the -p values; if they are right, run `brcd validate` and fix the reported cells.") from None
+    except duckdb.Error as exc:
+        raise BrcdError("sql-error", f"{origin} failed: {first_line(exc)}",
+                        hint="check table and column names against schemas/*.schema.json.") from None
+    return Result(columns, rows)
+
+
+# --- rendering ------------------------------------------------------------------------------------
+
+def plain(value: Any) -> Any:
+    """A JSON-ready value: dates as ISO text, decimals as floats."""
+    if isinstance(value, (dt.date, dt.datetime, dt.time)):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return float(value)
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    return value
+
+
+def cell_text(value: Any) -> str:
+    value = plain(value)
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return ";".join(cell_text(v) for v in value)
+    return str(value)
+
+
+def render_csv(result: Result) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(result.columns)
+    for row in result.rows:
+        writer.writerow([cell_text(v) for v in row])
+    return buf.getvalue()
+
+
+def render_json(result: Result) -> str:
+    records = [dict(zip(result.columns, (plain(v) for v in row))) for row in result.rows]
+    return json.dumps(records, ensure_ascii=False, indent=2) + "\n"
+
+
+def _one_line(text: str) -> str:
+    return text.replace("\r", " ").replace("\n", " ")
+
+
+def render_markdown(result: Result) -> str:
+    def line(cells: list[str]) -> str:
+        return "| " + " | ".join(_one_line(c).replace("|", "\\|") for c in cells) + " |"
+
+    out = [line(result.columns), "|" + "|".join("---" for _ in result.columns) + "|"]
+    out += [line([cell_text(v) for v in row]) for row in result.rows]
+    return "\n".join(out) + "\n"
+
+
+def render_table(result: Result) -> str:
+    """Aligned columns, every row and every character (nothing is cut), numbers right-aligned."""
+    cells = [[_one_line(cell_text(v)) for v in row] for row in result.rows]
+    widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(result.columns)]
+    numeric = [bool(result.rows) and all(isinstance(r[i], (int, float, decimal.Decimal)) and not isinstance(r[i], bool)
+                                         for r in result.rows if r[i] is not None) for i in range(len(result.columns))]
+
+    def line(values: list[str]) -> str:
+        return "  ".join(v.rjust(w) if num else v.ljust(w) for v, w, num in zip(values, widths, numeric)).rstrip()
+
+    out = [line(result.columns), "  ".join("-" * w for w in widths)]
+    out += [line(r) for r in cells]
+    n = len(result.rows)
+    out.append(f"({n} row{'' if n == 1 else 's'})")
+    return "\n".join(out) + "\n"
+
+
+RENDERERS = {"table": render_table, "csv": render_csv, "json": render_json, "markdown": render_markdown}
