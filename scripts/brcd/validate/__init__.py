@@ -71,31 +71,26 @@ def _check_tables(tables: "dict[str, Table | None]", out) -> None:
 
 def _check_model(table: "Table", typed: "dict[str, pl.DataFrame]", out) -> None:
     """Constraints and domain rules through the table's generated pandera model."""
-    import numpy as np
-    import polars as pl
-
     from brcd.validate.checks import add_context, rules_for
-    from brcd.validate.models import failures, table_schema
+    from brcd.validate.models import failures
 
-    ok_rows = np.flatnonzero(table.row_ok)
-    frame = add_context(table.name, typed[table.name][ok_rows], typed)
+    frame = add_context(table.name, typed[table.name], typed)
     raw = table.frame
     fields = {f["name"]: f for f in table.resource.fields}
     rules = {r.code: r for r in rules_for(table.name, table.resource.fields)}
-    for kind, field, tag, index in failures(table_schema(table.resource), frame):
-        rows = ok_rows[index.to_numpy()]
+    for kind, field, tag, rows in failures(table.resource, typed[table.name], frame):
+        rows = rows[table.row_ok[rows]]  # ragged and blank rows were reported as such
         if kind == "required":  # a cell that did not parse is null here but was reported as a type-error
             rows = rows[raw[field].gather(rows).is_null().to_numpy()]
         if not len(rows):
             continue
         if kind == "rule":
             rule = rules[tag]
-            local = index.to_numpy()
 
-            def make(i: int, rule=rule, field=field, local=local, rows=rows) -> Issue:
-                rec = frame.row(int(local[i]), named=True)
-                return table.issue(rule.code, int(rows[i]), field, rule.explain(rec, field),
-                                   raw[field][int(rows[i])] if field in raw.columns else None)
+            def make(i: int, rule=rule, field=field, rows=rows) -> Issue:
+                r = int(rows[i])
+                return table.issue(rule.code, r, field, rule.explain(frame.row(r, named=True), field),
+                                   raw[field][r] if field in raw.columns else None)
 
             out.add_many(len(rows), (make(i) for i in range(min(len(rows), out.limit or len(rows)))))
             continue

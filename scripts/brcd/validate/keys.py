@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from brcd.validate.collector import Collector
 from brcd.validate.structure import Table
 
@@ -18,17 +20,11 @@ if TYPE_CHECKING:  # pragma: no cover
 ROW = "_row"
 
 
-def _rows(table: Table) -> "pl.DataFrame":
-    """The raw frame with the original row number, restricted to rows whose cells are checked."""
-    import polars as pl
-
-    return table.frame.with_row_index(ROW).filter(pl.Series(table.row_ok))
-
-
 def check_unique(table: Table, out: Collector) -> None:
     import polars as pl
 
-    frame = _rows(table)
+    frame = table.frame
+    ok = pl.Series(table.row_ok)
     pk = table.resource.primary_key
     keys: list[tuple[str, list[str]]] = []
     if pk:
@@ -39,22 +35,26 @@ def check_unique(table: Table, out: Collector) -> None:
     for code, cols in keys:
         present = pl.all_horizontal(pl.col(c).is_not_null() for c in cols)
         key = pl.struct(cols) if len(cols) > 1 else pl.col(cols[0])
-        dup = frame.filter(present & key.is_duplicated() & ~key.is_first_distinct())
-        if not dup.height:
+        dup = np.flatnonzero(frame.select(present & key.is_duplicated() & ~key.is_first_distinct() & ok)
+                             .to_series().to_numpy())
+        if not len(dup):
             continue
-        first = frame.filter(present).unique(cols, keep="first", maintain_order=True).select(cols + [ROW])
-        dup = dup.join(first.rename({ROW: "_first"}), on=cols, how="left").sort(ROW)
+        shown = dup if out.limit is None else dup[: out.limit]
+        values = frame.select(cols).gather(shown)
+        first = frame.select(cols).with_row_index(ROW).join(values.unique(), on=cols, how="semi") \
+            .group_by(cols).agg(pl.col(ROW).min())
+        first_row = {tuple(r[:-1]): r[-1] for r in first.rows()}
         label = ", ".join(cols)
+        what = "primary key" if code == "primary-key" else "unique field"
 
-        def make(i: int, dup=dup, cols=cols, code=code, label=label):
-            rec = dup.row(i, named=True)
-            value = ", ".join(str(rec[c]) for c in cols)
-            first_line = table.line_of(rec["_first"])
-            what = "primary key" if code == "primary-key" else "unique field"
-            return table.issue(code, rec[ROW], cols[0],
-                               f"{what} {label} = {value!r} repeats the row at line {first_line}.", value)
+        def make(i: int, cols=cols, code=code, label=label, what=what):
+            rec = values.row(i)
+            value = ", ".join(str(v) for v in rec)
+            line = table.line_of(first_row[rec])
+            return table.issue(code, int(shown[i]), cols[0], f"{what} {label} = {value!r} repeats the row at line {line}.",
+                               value)
 
-        out.add_many(dup.height, (make(i) for i in range(min(dup.height, out.limit or dup.height))))
+        out.add_many(len(dup), (make(i) for i in range(len(shown))))
 
 
 def _key_values(table: Table | None, fields: list[str]) -> "pl.DataFrame | None":
@@ -66,49 +66,53 @@ def _key_values(table: Table | None, fields: list[str]) -> "pl.DataFrame | None"
 
 
 def check_foreign_keys(table: Table, tables: dict[str, Table | None], out: Collector) -> None:
-    frame = _rows(table)
+    import polars as pl
+
+    ok = pl.Series(table.row_ok)
     for fk in table.resource.foreign_keys:
         cols, ref = fk["fields"], fk["reference"]
-        target = tables.get(ref["resource"])
-        parent = _key_values(target, ref["fields"])
+        parent = _key_values(tables.get(ref["resource"]), ref["fields"])
         if parent is None:
             continue  # the referenced table is missing or unreadable: reported on its own
-        import polars as pl
-
-        parent = parent.rename(dict(zip(ref["fields"], cols)))
-        child = frame.filter(pl.all_horizontal(pl.col(c).is_not_null() for c in cols))
-        missing = child.join(parent, on=cols, how="anti").sort(ROW)
-        _report_missing(table, out, missing, cols, ref["resource"], ref["fields"])
+        present = pl.all_horizontal(pl.col(c).is_not_null() for c in cols) & ok
+        if len(cols) == 1:
+            bad = table.frame.select(present & ~pl.col(cols[0]).is_in(parent.to_series().implode())).to_series()
+            rows = np.flatnonzero(bad.to_numpy())
+        else:
+            child = table.frame.select(cols).with_row_index(ROW).filter(present)
+            rows = child.join(parent.rename(dict(zip(ref["fields"], cols))), on=cols, how="anti")[ROW].sort().to_numpy()
+        _report_missing(table, out, rows, None, cols, ref["resource"], ref["fields"])
 
 
 def check_list_references(table: Table, tables: dict[str, Table | None], out: Collector) -> None:
     import polars as pl
 
-    frame = _rows(table)
     for lr in table.resource.list_references():
-        field, target = lr["field"], tables.get(lr["resource"])
-        parent = _key_values(target, [lr["resource_field"]])
-        if parent is None or field not in frame.columns:
+        field = lr["field"]
+        parent = _key_values(tables.get(lr["resource"]), [lr["resource_field"]])
+        if parent is None or field not in table.frame.columns:
             continue
-        items = frame.select(ROW, pl.col(field).str.split(lr["delimiter"]).alias(field)).explode(field) \
+        items = table.frame.select(pl.col(field).str.split(lr["delimiter"])).with_row_index(ROW) \
+            .filter(pl.Series(table.row_ok)).explode(field) \
             .filter(pl.col(field).is_not_null() & (pl.col(field) != ""))
-        parent = parent.rename({lr["resource_field"]: field})
-        missing = items.join(parent, on=field, how="anti").sort(ROW, maintain_order=True)
-        _report_missing(table, out, missing, [field], lr["resource"], [lr["resource_field"]], item=True)
+        missing = items.filter(~pl.col(field).is_in(parent.to_series().implode()))
+        _report_missing(table, out, missing[ROW].to_numpy(), missing[field].to_list(), [field], lr["resource"],
+                        [lr["resource_field"]])
 
 
-def _report_missing(table: Table, out: Collector, missing: "pl.DataFrame", cols: list[str], ref: str,
-                    ref_fields: list[str], item: bool = False) -> None:
-    if not missing.height:
+def _report_missing(table: Table, out: Collector, rows: np.ndarray, items: list | None, cols: list[str],
+                    ref: str, ref_fields: list[str]) -> None:
+    if not len(rows):
         return
-    rows = missing[ROW].to_numpy()
-    values = missing.select(cols).rows()
+    shown = rows if out.limit is None else rows[: out.limit]
+    values = [items[i] for i in range(len(shown))] if items is not None else \
+        [", ".join(str(v) for v in r) for r in table.frame.select(cols).gather(shown).rows()]
     where = f"{ref}.{', '.join(ref_fields)}"
     itself = " (this table)" if ref == table.name else ""
 
     def make(i: int):
-        value = ", ".join(str(v) for v in values[i])
-        what = f"id {value!r} in the list" if item else f"{value!r}"
-        return table.issue("foreign-key", int(rows[i]), cols[0], f"{what} is not found in {where}{itself}.", value)
+        what = f"id {values[i]!r} in the list" if items is not None else f"{values[i]!r}"
+        return table.issue("foreign-key", int(shown[i]), cols[0], f"{what} is not found in {where}{itself}.",
+                           values[i])
 
-    out.add_many(len(rows), (make(i) for i in range(min(len(rows), out.limit or len(rows)))))
+    out.add_many(len(rows), (make(i) for i in range(len(shown))))

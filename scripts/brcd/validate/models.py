@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 from brcd.validate.checks import Rule, rules_for
 
 if TYPE_CHECKING:  # pragma: no cover
+    import numpy as np
     import pandera.polars as pa
     import polars as pl
 
@@ -63,67 +64,125 @@ def column_checks(field: dict[str, Any]) -> list["pa.Check"]:
     return checks
 
 
-def rule_check(rule: Rule, table: str, field: str) -> "pa.Check":
-    """A domain rule as a pandera DataFrame check (True where the row passes)."""
+def rule_check(rule: Rule, table: str, sink: dict[str, dict]) -> "pa.Check":
+    """A domain rule as one pandera DataFrame check (True where the row passes). The rule's
+    failures by field are left in `sink[rule.code]`, to say which cell each row breaks."""
     import pandera.polars as pa
     import polars as pl
 
     def passes(data: Any) -> "pl.LazyFrame":
         df = data.lazyframe.collect()
-        mask = rule.fails(df, table).get(field)
-        if mask is None:
-            mask = pl.Series([False] * df.height, dtype=pl.Boolean)
-        return pl.LazyFrame({"ok": ~mask})
+        masks = rule.fails(df, table)
+        sink[rule.code] = masks
+        failed = pl.select(pl.any_horizontal(list(masks.values()))).to_series() if masks \
+            else pl.Series([False] * df.height)
+        return pl.LazyFrame({"ok": ~failed})
 
-    return pa.Check(passes, name=rule.code, error=f"{RULE_TAG}{rule.code}:{field}")
-
-
-def rule_fields(rule: Rule, table: str, resource: "Resource") -> list[str]:
-    """The fields a rule can report, found by running it on an empty typed frame."""
-    import polars as pl
-
-    empty = pl.DataFrame({f["name"]: pl.Series([], dtype=dtype(f)) for f in resource.fields})
-    probe = empty.with_columns(pl.lit(None, dtype=pl.Float64).alias(c)
-                               for c in ("_district_lat", "_district_lon", "_district_radius_km"))
-    probe = probe.with_columns(pl.lit(None, dtype=pl.Date).alias("_incident_start"), pl.lit(table).alias("_table"))
-    return list(rule.fails(probe, table))
+    return pa.Check(passes, name=rule.code, error=f"{RULE_TAG}{rule.code}")
 
 
-def table_schema(resource: "Resource") -> "pa.DataFrameSchema":
+def _required(field: dict[str, Any]) -> bool:
+    return bool((field.get("constraints") or {}).get("required"))
+
+
+def table_schema(resource: "Resource", sink: dict[str, dict] | None = None, *,
+                 fields: list[str] | None = None, constraints: bool = True, required: bool = True,
+                 rules: bool = True) -> "pa.DataFrameSchema":
+    """The table's generated model; the keywords select part of it (see `failures`)."""
     import pandera.polars as pa
 
     columns = {}
     for f in resource.fields:
-        required = bool((f.get("constraints") or {}).get("required"))
-        columns[f["name"]] = pa.Column(dtype(f), checks=column_checks(f), nullable=not required)
-    checks = [rule_check(rule, resource.name, field)
-              for rule in rules_for(resource.name, resource.fields)
-              for field in rule_fields(rule, resource.name, resource)]
+        if fields is not None and f["name"] not in fields:
+            continue
+        columns[f["name"]] = pa.Column(dtype(f), checks=column_checks(f) if constraints else [],
+                                       nullable=not (required and _required(f)))
+    checks = [rule_check(rule, resource.name, sink if sink is not None else {})
+              for rule in rules_for(resource.name, resource.fields)] if rules else []
     return pa.DataFrameSchema(columns, checks=checks, strict=False, name=resource.name)
 
 
-def failures(schema: "pa.DataFrameSchema", frame: "pl.DataFrame") -> Iterator[tuple[str, str | None, str, "pl.Series"]]:
-    """Run the model lazily; yield `(kind, field, tag, failing row indexes)` per failed check,
-    where kind is "required", "constraint" or "rule" and tag the constraint name or rule code."""
+def _cases(schema: "pa.DataFrameSchema", frame: "pl.DataFrame") -> "pl.DataFrame | None":
     import pandera.polars as pa
-    import polars as pl
 
     try:
         schema.validate(frame, lazy=True)
-        return
+        return None
     except pa.errors.SchemaErrors as exc:
         cases = exc.failure_cases
-    if "index" not in cases.columns or not cases.height:
+    return cases if "index" in cases.columns and cases.height else None
+
+
+def _distinct_frame(typed: "pl.DataFrame", names: list[str]) -> "pl.DataFrame":
+    """Each column's distinct non-null values, padded with nulls to one height."""
+    import polars as pl
+
+    values = {n: typed[n].drop_nulls().unique() for n in names}
+    height = max((len(v) for v in values.values()), default=0)
+    return pl.DataFrame([v.extend_constant(None, height - len(v)).alias(n) for n, v in values.items()])
+
+
+def failures(resource: "Resource", typed: "pl.DataFrame", context: "pl.DataFrame",
+             distinct_share: float = 0.05) -> Iterator[tuple[str, str, str, "np.ndarray"]]:
+    """Run the generated model; yield `(kind, field, tag, failing rows)` per failed check, where
+    kind is "required", "constraint" or "rule" and tag the constraint name or rule code.
+
+    Element-wise column checks give the same answer for every copy of a value, so columns with
+    few distinct values (at most `distinct_share` of the rows) are checked once per distinct
+    value, and their failing values mapped back to rows; the others are checked row by row.
+    The domain rules run on `context` (the typed frame with the cross-table columns)."""
+    import numpy as np
+    import polars as pl
+
+    names = [f["name"] for f in resource.fields]
+    height = typed.height
+    if height:
+        approx = typed.select(pl.col(n).approx_n_unique() for n in names).row(0)
+    else:
+        approx = [0] * len(names)
+    few = [n for n, k in zip(names, approx) if height > 1000 and k <= distinct_share * height]
+    many = [n for n in names if n not in few]
+
+    distinct = _distinct_frame(typed, few)
+    cases = _cases(table_schema(resource, fields=few, required=False, rules=False), distinct) if few else None
+    if cases is not None:
+        groups = cases.filter(pl.col("index").is_not_null()).group_by(["column", "check"], maintain_order=True) \
+            .agg(pl.col("index"))
+        for column, check, index in groups.iter_rows():
+            bad = distinct[column].gather(index)
+            rows = np.flatnonzero(typed.select(pl.col(column).is_in(bad.implode()).fill_null(False)).to_series().to_numpy())
+            yield "constraint", column, check, rows
+    full = table_schema(resource, fields=many, rules=False)
+    required_few = [f["name"] for f in resource.fields if f["name"] in few and _required(f)]
+    if required_few:
+        full = full.add_columns(table_schema(resource, fields=required_few, constraints=False, rules=False).columns)
+    yield from _column_failures(_cases(full, typed))
+
+    sink: dict[str, dict] = {}
+    cases = _cases(table_schema(resource, sink, fields=[], rules=True), context)
+    if cases is None:
+        return
+    for check, index in cases.filter(pl.col("index").is_not_null()).group_by(["check"], maintain_order=True) \
+            .agg(pl.col("index").sort()).iter_rows():
+        code = check[len(RULE_TAG):]
+        index = np.asarray(index, dtype=np.int64)
+        for field, mask in sink.get(code, {}).items():
+            rows = index[mask.to_numpy()[index]]
+            if len(rows):
+                yield "rule", field, code, rows
+
+
+def _column_failures(cases: "pl.DataFrame | None") -> Iterator[tuple[str, str, str, "np.ndarray"]]:
+    import numpy as np
+    import polars as pl
+
+    if cases is None:
         return
     groups = cases.filter(pl.col("index").is_not_null()).group_by(["column", "check"], maintain_order=True) \
         .agg(pl.col("index").sort())
     for column, check, index in groups.iter_rows():
+        rows = np.asarray(index, dtype=np.int64)
         if check == "not_nullable":
-            yield "required", column, "required", pl.Series(index)
-        elif check.startswith(RULE_TAG):
-            _, code, field = check.split(":", 2)
-            yield "rule", field, code, pl.Series(index)
-        elif check in CONSTRAINTS:
-            yield "constraint", column, check, pl.Series(index)
-        else:  # a dtype or other schema-level failure: report it as a constraint on the column
-            yield "constraint", column, str(check), pl.Series(index)
+            yield "required", column, "required", rows
+        else:
+            yield "constraint", column, str(check), rows

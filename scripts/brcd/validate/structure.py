@@ -5,9 +5,9 @@ physical line of every row.
 Two readers give the same `Table`:
 - `_read_fast` (polars, vectorised): used when the file has no `\\r`, a free separator byte
   and when polars' row count agrees with our own count of records. The number of cells of
-  each record is derived without a second parse: for a record of raw length L holding cells
-  of total length C, with Q quote bytes in the raw text and q inside the cells,
-  `commas = L - C - (Q - q)` (a quoted cell costs 2 quotes plus one per quote inside).
+  each record is derived without a second parse: a record without quotes of raw length L
+  whose cells total C bytes has `L - C` commas; a record with quotes has as many commas as
+  remain once its quoted parts (`"[^"]*"`, which also covers doubled quotes) are removed.
 - `_read_exact` (Python's `csv` module, `line_num`): everything else, e.g. malformed quoting.
 Record lines: a physical line ends a record when the number of quote bytes seen so far is
 even, so a quoted cell holding newlines shifts later rows and `Table.lines` stays right.
@@ -19,6 +19,7 @@ import codecs
 import csv
 import hashlib
 import io
+import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -34,11 +35,15 @@ if TYPE_CHECKING:  # pragma: no cover
     from brcd.package import Resource
 
 BOM = codecs.BOM_UTF8
+CHUNK = 1 << 20
+EMPTY = re.compile(rb"[\r\n]*\Z")
 _HASHER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="brcd-hash")
 
 
 def _digest(raw: bytes) -> tuple[int, str]:
     return len(raw), "sha256:" + hashlib.sha256(raw).hexdigest()
+
+
 SEPARATORS = ("\x1f", "\x1e", "\x1d", "\x1c", "\x01")
 
 
@@ -96,7 +101,7 @@ def read_table(resource: "Resource", out: Collector, digests: dict | None = None
     _check_encoding(raw, resource, out)
     if b"\r" in raw:
         _check_line_endings(raw, resource, out)
-    if not raw.strip(b"\r\n"):
+    if EMPTY.match(raw):
         out.add(Issue("blank-header", resource.name, rel, line=1, message=f"{rel} is empty: it has no header row."))
         return None
     if not _check_header(raw, resource, out):
@@ -109,32 +114,35 @@ def read_table(resource: "Resource", out: Collector, digests: dict | None = None
 
 
 def _check_encoding(raw: bytes, resource: "Resource", out: Collector) -> None:
-    try:
-        raw.decode("utf-8")
-        return
-    except UnicodeDecodeError:
-        pass
-    found, shown = 0, []
+    """One `encoding-error` per byte sequence that is not UTF-8 (then the decoder resumes on
+    the next line), with its line and, from the bytes before it, its field."""
+    view = memoryview(raw)
     pos, line, counted_to = 0, 1, 0
+    found, shown = 0, []
     while pos < len(raw):
+        # decode about a megabyte at a time, cut after a newline (never inside a character):
+        # a decoding error copies the bytes it was given
+        nl = raw.find(b"\n", pos + CHUNK)
+        end = len(raw) if nl < 0 else nl + 1
         try:
-            raw[pos:].decode("utf-8")
-            break
+            codecs.utf_8_decode(view[pos:end], "strict", True)
+            pos = end
+            continue
         except UnicodeDecodeError as exc:
             bad = pos + exc.start
-            line += raw.count(b"\n", counted_to, bad)
-            counted_to = bad
-            start = raw.rfind(b"\n", 0, bad) + 1
-            found += 1
-            if out.limit is None or len(shown) < out.limit:
-                shown.append(Issue("encoding-error", resource.name, resource.relpath, line=line,
-                                   column=None, value=None,
-                                   message=f"byte 0x{raw[bad]:02x} at byte {bad - start + 1} of line {line} is not UTF-8."))
-                _field_of(raw[start:bad], resource, shown[-1])
-            nl = raw.find(b"\n", bad)
-            if nl < 0:
-                break
-            pos = nl + 1
+        line += raw.count(b"\n", counted_to, bad)
+        counted_to = bad
+        start = raw.rfind(b"\n", 0, bad) + 1
+        found += 1
+        if out.limit is None or len(shown) < out.limit:
+            issue = Issue("encoding-error", resource.name, resource.relpath, line=line,
+                          message=f"byte 0x{raw[bad]:02x} at byte {bad - start + 1} of line {line} is not UTF-8.")
+            _field_of(raw[start:bad], resource, issue)
+            shown.append(issue)
+        nl = raw.find(b"\n", bad)
+        if nl < 0:
+            break
+        pos = nl + 1
     out.add_many(found, shown)
 
 
@@ -207,6 +215,7 @@ def _read_fast(raw: bytes, resource: "Resource") -> Table | None:
     if sep is None:
         return None
     names = resource.field_names
+    width = len(names)
     try:
         lines = pl.read_csv(raw, has_header=False, separator=sep, quote_char=None, schema={"l": pl.Utf8},
                             empty_string_is_null=False, encoding="utf8-lossy")["l"]
@@ -214,39 +223,40 @@ def _read_fast(raw: bytes, resource: "Resource") -> Table | None:
                             truncate_ragged_lines=True, encoding="utf8-lossy")
     except Exception:  # noqa: BLE001 - polars refuses malformed quoting: the exact reader reports it
         return None
-    stats = pl.DataFrame({"len": lines.str.len_bytes(),
-                          "q": pl.select(pl.when(lines.str.contains('"', literal=True))
-                                         .then(lines.str.count_matches('"', literal=True)).otherwise(0)).to_series()})
-    multiline = bool((stats["q"] % 2).sum())
+    n = len(lines)
+    length = lines.str.len_bytes().cast(pl.Int64).to_numpy()
+    qidx = np.flatnonzero(lines.str.contains('"', literal=True).to_numpy())
+    quoted_lines = lines.gather(qidx)
+    q = np.zeros(n, dtype=np.int64)
+    q[qidx] = quoted_lines.str.count_matches('"', literal=True).to_numpy()
+    multiline = bool((q[qidx] % 2).any())
     if multiline:
-        ends = (stats["q"].cum_sum() % 2 == 0)
-        rec = pl.select(pl.lit(0).append(ends.cast(pl.UInt32).cum_sum().head(len(ends) - 1))).to_series() \
-            if len(ends) > 1 else pl.Series([0])
-        stats = stats.with_columns(rec=rec, line=pl.int_range(1, pl.len() + 1)).group_by("rec", maintain_order=True) \
-            .agg(pl.col("len").sum() + pl.len() - 1, pl.col("q").sum(), pl.col("line").first())
+        ends = np.cumsum(q) % 2 == 0
+        rec = np.concatenate([[0], np.cumsum(ends)[:-1]]) if n else np.zeros(0, dtype=np.int64)
+        starts = np.flatnonzero(np.diff(rec, prepend=-1))
+        per = np.diff(np.append(starts, n))
+        rec_len = np.bincount(rec, weights=length).astype(np.int64) + per - 1
+        rec_q = np.bincount(rec, weights=q).astype(np.int64)
+        qrec = np.flatnonzero(rec_q)
+        texts = pl.DataFrame({"rec": rec[qidx], "l": quoted_lines}).group_by("rec", maintain_order=True) \
+            .agg(pl.col("l").str.join("\n"))
+        texts = texts.filter(pl.col("rec").is_in(qrec))["l"]
+        line_no = starts + 1
     else:
-        stats = stats.with_columns(line=pl.int_range(1, pl.len() + 1))
-    if stats.height != frame.height or frame.height == 0:
+        qrec, texts, rec_len, line_no = qidx, quoted_lines, length, np.arange(1, n + 1)
+    del lines, quoted_lines
+    if len(line_no) != frame.height or frame.height == 0:
         return None
     body = frame.slice(1)
-    st = stats.slice(1)
-    content = body.select(pl.sum_horizontal(pl.col(n).str.len_bytes().fill_null(0) for n in names)).to_series()
-    has_q = st["q"] > 0
-    q_cells = pl.Series(np.zeros(body.height, dtype=np.int64))
-    if has_q.any():
-        idx = np.flatnonzero(has_q.to_numpy())
-        sub = body[idx].select(pl.sum_horizontal(pl.col(n).str.count_matches('"', literal=True).fill_null(0)
-                                                 for n in names)).to_series().cast(pl.Int64).to_numpy()
-        arr = q_cells.to_numpy().copy()
-        arr[idx] = sub
-        q_cells = pl.Series(arr)
-    commas = (st["len"].cast(pl.Int64) - content.cast(pl.Int64) - (st["q"].cast(pl.Int64) - q_cells)).to_numpy()
-    cells = commas + 1
-    cells[st["len"].to_numpy() == 0] = 0
-    # truncated extra cells' text counts as commas here: only "more than the header" is known
-    cells[cells > len(names)] = len(names) + 1
-    return Table(resource, body, st["line"].to_numpy().astype(np.int64), cells == len(names), multiline, cells,
-                 exact_counts=False)
+    content = body.select(pl.sum_horizontal(pl.col(c).str.len_bytes().fill_null(0) for c in names)) \
+        .to_series().cast(pl.Int64).to_numpy()
+    cells = rec_len[1:] - content + 1  # unquoted records: every other byte is a comma
+    quoted = qrec[qrec > 0]
+    if len(quoted):
+        text = texts.gather(np.flatnonzero(qrec > 0))
+        cells[quoted - 1] = text.str.replace_all('"[^"]*"', "").str.count_matches(",", literal=True).to_numpy() + 1
+    cells[rec_len[1:] == 0] = 0
+    return Table(resource, body, line_no[1:].astype(np.int64), cells == width, multiline, cells)
 
 
 def _read_exact(raw: bytes, resource: "Resource", out: Collector) -> Table:
