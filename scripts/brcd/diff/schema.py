@@ -1,0 +1,146 @@
+"""Schema changes between two versions of a table, each with the bump it needs.
+
+MAJOR: a table or column removed or renamed, columns re-ordered, a type narrowed, a
+constraint tightened, the primary key changed, a foreign key added. MINOR: a table or column
+added, a type widened, a constraint loosened, a foreign key dropped. PATCH: titles and
+descriptions. (The Data Package "version" recipe, with the issue's rules on top.)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field as dfield
+from typing import Any
+
+from brcd.package import Resource
+
+# (old type, new type) pairs that accept every old value: a widening.
+WIDENINGS = {("integer", "number"), ("year", "integer"), ("year", "number"), ("date", "datetime")}
+LOWER_BOUNDS = ("minimum", "exclusiveMinimum", "minLength")
+UPPER_BOUNDS = ("maximum", "exclusiveMaximum", "maxLength")
+FLAGS = ("required", "unique")
+DESCRIPTIVE = ("title", "description", "example", "rdfType")
+
+
+@dataclass
+class Change:
+    kind: str
+    bump: str
+    detail: str
+    table: str | None = None
+    column: str | None = None
+    extra: dict[str, Any] = dfield(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        out = {"table": self.table, "column": self.column, "kind": self.kind, "bump": self.bump, "detail": self.detail}
+        out.update(self.extra)
+        return {k: v for k, v in out.items() if v is not None}
+
+
+def type_change(old: str, new: str) -> str | None:
+    if old == new:
+        return None
+    if new in ("string", "any") or (old, new) in WIDENINGS:
+        return "widened"
+    return "narrowed"
+
+
+def constraint_changes(old: dict[str, Any], new: dict[str, Any]) -> list[tuple[str, str]]:
+    """(constraint, tightened|loosened) for every constraint that differs."""
+    out = []
+    for key in sorted(set(old) | set(new)):
+        a, b = old.get(key), new.get(key)
+        if a == b:
+            continue
+        if key in FLAGS:
+            out.append((key, "tightened" if b and not a else "loosened"))
+        elif key == "enum":
+            if a is None or b is None:
+                out.append((key, "tightened" if a is None else "loosened"))
+            else:
+                out.append((key, "loosened" if set(b) > set(a) else "tightened"))
+        elif key in LOWER_BOUNDS or key in UPPER_BOUNDS:
+            if a is None or b is None:
+                out.append((key, "tightened" if a is None else "loosened"))
+            else:
+                try:
+                    higher = b > a
+                except TypeError:
+                    higher = str(b) > str(a)
+                out.append((key, "tightened" if higher == (key in LOWER_BOUNDS) else "loosened"))
+        else:  # pattern, format and anything else: loosened only when removed
+            out.append((key, "loosened" if b is None else "tightened"))
+    return out
+
+
+def field_changes(table: str, name: str, old: dict[str, Any], new: dict[str, Any]) -> list[Change]:
+    out = []
+    moved = type_change(old.get("type", "string"), new.get("type", "string"))
+    if moved:
+        out.append(Change(f"type-{moved}", "major" if moved == "narrowed" else "minor",
+                          f"type {old.get('type', 'string')} -> {new.get('type', 'string')}", table, name))
+    for key, how in constraint_changes(old.get("constraints") or {}, new.get("constraints") or {}):
+        a, b = (old.get("constraints") or {}).get(key), (new.get("constraints") or {}).get(key)
+        out.append(Change(f"constraint-{how}", "major" if how == "tightened" else "minor",
+                          f"{key}: {a!r} -> {b!r}", table, name))
+    if old.get("format", "default") != new.get("format", "default"):
+        out.append(Change("format-changed", "major", f"format {old.get('format')!r} -> {new.get('format')!r}", table, name))
+    if old.get("listReference") != new.get("listReference"):
+        out.append(Change("reference-changed", "major", "listReference changed", table, name))
+    if any(old.get(k) != new.get(k) for k in DESCRIPTIVE):
+        out.append(Change("metadata-changed", "patch", "title or description changed", table, name))
+    return out
+
+
+def fk_set(res: Resource, renames: dict[str, str]) -> set[tuple]:
+    """Foreign keys as hashable tuples, with old column names mapped to the new ones."""
+    return {(tuple(renames.get(f, f) for f in fk["fields"]), fk["reference"]["resource"],
+             tuple(fk["reference"]["fields"])) for fk in res.foreign_keys}
+
+
+def table_changes(old: Resource, new: Resource, renames: dict[str, str]) -> list[Change]:
+    """Schema changes within a table, given `renames` (old column -> new column)."""
+    t = new.name
+    out: list[Change] = []
+    new_names = set(new.field_names)
+    renamed_to = set(renames.values())
+    for name in old.field_names:
+        if name in renames:
+            out.append(Change("column-renamed", "major", f"column {name} renamed to {renames[name]}", t, name,
+                              {"to": renames[name]}))
+        elif name not in new_names:
+            out.append(Change("column-removed", "major", f"column {name} removed", t, name))
+    for name in new.field_names:
+        if name not in old.field_names and name not in renamed_to:
+            out.append(Change("column-added", "minor", f"column {name} added", t, name))
+    common_old = [n for n in old.field_names if renames.get(n, n) in new_names]
+    order_new = [n for n in new.field_names if n in {renames.get(o, o) for o in common_old}]
+    if [renames.get(n, n) for n in common_old] != order_new:
+        out.append(Change("columns-reordered", "major", "columns re-ordered: positional readers break", t))
+    for name in common_old:
+        out.extend(field_changes(t, renames.get(name, name), old.field(name), new.field(renames.get(name, name))))
+    if [renames.get(c, c) for c in old.primary_key] != new.primary_key:
+        out.append(Change("primary-key-changed", "major", f"primary key {old.primary_key} -> {new.primary_key}", t))
+    old_fks, new_fks = fk_set(old, renames), fk_set(new, {})
+    for fk in sorted(new_fks - old_fks):
+        out.append(Change("foreign-key-added", "major", f"foreign key {list(fk[0])} -> {fk[1]}", t))
+    for fk in sorted(old_fks - new_fks):
+        out.append(Change("foreign-key-removed", "minor", f"foreign key {list(fk[0])} -> {fk[1]} dropped", t))
+    if any(old.descriptor.get(k) != new.descriptor.get(k) for k in DESCRIPTIVE):
+        out.append(Change("metadata-changed", "patch", "table title or description changed", t))
+    return out
+
+
+def rename_candidates(old: Resource, new: Resource) -> list[tuple[str, str]]:
+    """(removed column, added column) pairs of the same type: possible renames."""
+    removed = [f for f in old.fields if f["name"] not in new.field_names]
+    added = [f for f in new.fields if f["name"] not in old.field_names]
+    return [(r["name"], a["name"]) for r in removed for a in added
+            if r.get("type", "string") == a.get("type", "string")]
+
+
+def descriptive_match(old: Resource, new: Resource, pair: tuple[str, str]) -> bool:
+    """Without rows to compare: same description, or the same position among the fields."""
+    a, b = old.field(pair[0]), new.field(pair[1])
+    if a.get("description") and a.get("description") == b.get("description"):
+        return True
+    return old.field_names.index(pair[0]) == new.field_names.index(pair[1])
