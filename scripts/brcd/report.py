@@ -23,6 +23,7 @@ HINTS: dict[str, str] = {
     # package and files
     "package-error": "make datapackage.json match the Data Package profile (see the message for the key).",
     "resource-error": "fix the resource entry in datapackage.json.",
+    "schema-error": "fix the Table Schema so it matches the Table Schema profile.",
     "file-missing": "restore the file or fix the resource's `path` in datapackage.json.",
     "file-unreadable": "check the file's permissions.",
     "hash-count": "run `brcd hash` to record the file's current sha256 in datapackage.json.",
@@ -38,6 +39,7 @@ HINTS: dict[str, str] = {
     "blank-header": "the first line must be the header row with the schema's field names.",
     # rows
     "blank-row": "delete the empty line.",
+    "csv-error": "close the quoted cell: a quote inside a quoted cell is written twice (\"\"), and a closing quote is followed by a comma or the line end.",
     "extra-cell": "the row has more cells than the header: quote cells that contain a comma.",
     "missing-cell": "the row has fewer cells than the header: add the missing (possibly empty) cells.",
     "primary-key": "give the row an id no other row uses.",

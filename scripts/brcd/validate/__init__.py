@@ -80,8 +80,10 @@ def _check_model(table: "Table", typed: "dict[str, pl.DataFrame]", out) -> None:
     rules = {r.code: r for r in rules_for(table.name, table.resource.fields)}
     for kind, field, tag, rows in failures(table.resource, typed[table.name], frame):
         rows = rows[table.row_ok[rows]]  # ragged and blank rows were reported as such
-        if kind == "required":  # a cell that did not parse is null here but was reported as a type-error
-            rows = rows[raw[field].gather(rows).is_null().to_numpy()]
+        if kind in ("required", "rule") and field in raw.columns and len(rows):
+            # a cell that did not parse is null in the typed frame but was reported as a type-error
+            unparsed = raw[field].gather(rows).is_not_null() & typed[table.name][field].gather(rows).is_null()
+            rows = rows[~unparsed.to_numpy()]
         if not len(rows):
             continue
         if kind == "rule":

@@ -1,0 +1,166 @@
+"""`brcd validate`: one fixture per rule, named after its defect, each asserting the exact
+(resource, line, field, code) of what it must report; the report's formats and exit codes;
+the synthetic generator's injected errors found at their lines; the real package valid."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from brcd.errors import BrcdError
+from brcd.report import HINTS, Report, render_github, render_text
+from brcd.validate import validate_package
+
+FIXTURES = Path(__file__).parent / "fixtures" / "validate"
+DEFECTS = sorted(d.name for d in FIXTURES.iterdir() if d.is_dir() and d.name != "base")
+sys.path.insert(0, str(Path(__file__).parent / "benchmarks"))
+
+
+def build(name: str, dest: Path) -> Path:
+    """The base fixture package with the defect's files laid over it; returns its folder."""
+    shutil.copytree(FIXTURES / "base", dest)
+    for src in (FIXTURES / name).rglob("*"):
+        rel = src.relative_to(FIXTURES / name)
+        if src.is_dir() or rel.name == "expected.json":
+            continue
+        if rel.name.endswith(".delete"):
+            (dest / rel.parent / rel.name[: -len(".delete")]).unlink()
+        else:
+            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(src, dest / rel)
+    return dest
+
+
+def located(report: Report) -> list[tuple]:
+    return sorted(((e.resource, e.line, e.field, e.code) for e in report.errors), key=_key)
+
+
+def _key(t: tuple) -> tuple:
+    return tuple("" if v is None else str(v).zfill(8) if isinstance(v, int) else v for v in t)
+
+
+def brcd(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "brcd", *args], capture_output=True, text=True, cwd=cwd)
+
+
+def test_the_base_fixture_is_valid(tmp_path):
+    report = validate_package(shutil.copytree(FIXTURES / "base", tmp_path / "pkg"))
+    assert report.valid, located(report)
+
+
+@pytest.mark.parametrize("defect", DEFECTS)
+def test_each_defect_is_reported_where_it_is(defect, tmp_path):
+    expected = sorted((tuple(e) for e in json.loads((FIXTURES / defect / "expected.json").read_text())), key=_key)
+    report = validate_package(build(defect, tmp_path / "pkg"))
+    assert located(report) == expected
+    assert report.valid == (not expected)
+    assert report.error_count == len(expected)
+    for e in report.errors:
+        assert e.code in HINTS and e.message
+
+
+def test_the_real_package_is_valid(repo_root):
+    report = validate_package(repo_root)
+    assert report.valid, [(e.resource, e.line, e.field, e.code, e.message) for e in report.errors[:20]]
+
+
+def test_cli_exit_codes_and_json_shape(tmp_path):
+    pkg = build("fatalities-low-above-best", tmp_path / "pkg")
+    out = brcd("validate", str(pkg), "--format", "json")
+    assert out.returncode == 1, out.stderr
+    data = json.loads(out.stdout)
+    assert list(data) == ["valid", "error_count", "truncated", "errors"]
+    assert data["valid"] is False and data["error_count"] == 1 and data["truncated"] is False
+    (err,) = data["errors"]
+    assert list(err) == ["code", "resource", "path", "line", "row", "field", "column", "value", "message"]
+    assert (err["code"], err["path"], err["line"], err["row"], err["field"], err["column"], err["value"]) == \
+        ("fatalities-order", "tables/incidents.csv", 3, 2, "fatalities_low", 13, "4")
+    ok = brcd("validate", str(shutil.copytree(FIXTURES / "base", tmp_path / "ok")))
+    assert ok.returncode == 0 and "valid" in ok.stdout
+
+
+@pytest.mark.parametrize("breakage, code", [
+    ("{not json", "json-error"),
+    ('{"resources": [{"name": "x", "path": "tables/x.csv", "schema": {"fields": "nope"}}]}', "schema-error"),
+])
+def test_an_unreadable_package_is_one_line_and_exit_2(tmp_path, breakage, code):
+    (tmp_path / "datapackage.json").write_text(breakage)
+    out = brcd("validate", str(tmp_path))
+    assert out.returncode == 2
+    assert out.stderr.count("\n") == 1 and f"error[{code}]" in out.stderr and "Traceback" not in out.stderr
+    with pytest.raises(BrcdError):
+        validate_package(tmp_path)
+
+
+def test_a_missing_descriptor_exits_2(tmp_path):
+    out = brcd("validate", str(tmp_path / "nowhere"))
+    assert out.returncode == 2 and "error[file-missing]" in out.stderr
+
+
+def test_max_errors_says_the_list_is_cut_in_every_format(tmp_path):
+    pkg = build("date-minimum-violation", tmp_path / "pkg")  # two errors
+    report = validate_package(pkg, max_errors=1)
+    assert report.truncated and report.error_count == 2 and len(report.errors) == 1
+    assert "only the first 1" in render_text(report)
+    assert "::warning" in render_github(report) and "only the first 1" in render_github(report)
+    data = json.loads(brcd("validate", str(pkg), "--format", "json", "--max-errors", "1").stdout)
+    assert data["truncated"] is True and data["error_count"] == 2 and len(data["errors"]) == 1
+    assert validate_package(pkg).truncated is False
+
+
+def test_text_groups_by_file_with_a_hint_per_code(tmp_path):
+    pkg = build("dangling-statement-in-list", tmp_path / "pkg")
+    text = brcd("validate", str(pkg)).stdout
+    assert "tables/statements.csv (1 error)" in text
+    assert "line 3, contradicted_by_ids: [foreign-key]" in text
+    assert f"foreign-key: {HINTS['foreign-key']}" in text
+
+
+def test_github_annotations_point_at_the_line_and_column(tmp_path):
+    pkg = build("leading-space", tmp_path / "pkg")
+    out = brcd("validate", str(pkg), "--format", "github").stdout.splitlines()
+    assert out[0].startswith("::error file=tables/incidents.csv,line=4,col=9,title=whitespace::")
+
+
+def test_crlf_hash_mismatch_is_explained(package_copy):
+    descriptor = json.loads(package_copy.read_text())
+    res = descriptor["resources"][0]
+    path = package_copy.parent / res["path"]
+    path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))
+    report = validate_package(package_copy)
+    codes = {(e.resource, e.code) for e in report.errors}
+    assert (res["name"], "hash-count") in codes and (res["name"], "line-ending") in codes
+    hash_error = next(e for e in report.errors if e.code == "hash-count")
+    assert "CRLF" in hash_error.message
+
+
+def test_every_injected_error_is_found_at_its_line(tmp_path):
+    from synth import write_package
+
+    descriptor, injected = write_package(tmp_path / "synth", 3000, seed=7, inject_errors=True)
+    report = validate_package(descriptor)
+    assert {(e.code, e.line, e.field) for e in report.errors} == {(e["code"], e["line"], e["field"]) for e in injected}
+    clean, none = write_package(tmp_path / "clean", 3000, seed=7)
+    assert none == [] and validate_package(clean).valid
+
+
+def test_error_count_is_exact_when_the_list_is_cut(tmp_path):
+    from synth import write_package
+
+    descriptor, injected = write_package(tmp_path / "synth", 2000, seed=1, inject_errors=True)
+    full = validate_package(descriptor)
+    cut = validate_package(descriptor, max_errors=5)
+    assert cut.error_count == full.error_count == len(injected)
+    assert [e.line for e in cut.errors] == [e.line for e in full.errors[:5]]
+
+
+def test_brcd_help_imports_no_heavy_library():
+    code = ("import sys, brcd.cli; heavy = {'polars', 'pandera', 'duckdb', 'frictionless', 'shapely', 'pyarrow'};"
+            "print(sorted(heavy & set(sys.modules)))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr
