@@ -1,0 +1,226 @@
+"""Benchmark: the BRCD site under load on a synthetic 1M-row incidents table.
+
+    python tests/benchmarks/bench_serve.py [--rows 1000000] [--seconds 10] [--connections 8]
+                                           [--baseline] [--keep DIR]
+
+Writes a synthetic package (tests/benchmarks/synth.py), starts `brcd serve` on it (which
+builds the SQLite file), then for each scenario keeps `--connections` HTTP connections busy for
+`--seconds` on loopback and prints the median, 95th percentile, requests per second and failed
+requests. Targets (issue 5): filtered JSON median <= 25 ms and table page median <= 200 ms at 8
+connections over 10 s, zero failures.
+
+Scenarios (filter values rotate over the synthetic districts, event types and organizations):
+- `filtered JSON`: /brcd/incidents.json?district_id=..&_shape=array (the API call);
+- `filtered JSON + facets`: the same with Datasette's default shape (count and facets);
+- `table page`: /brcd/incidents, the HTML page with its five facets and the map's script;
+- `filtered table page`: /brcd/incidents?event_type=..;
+- `row by id`: /brcd/incidents/<id>.json.
+
+The `table page` repeats one URL; its facet counts come from the site plugin's cache after the
+first request (the database is immutable). The first ("cold") request of each scenario is timed
+separately and printed, so the uncached cost is visible too. `--baseline` also runs the table
+page and filtered JSON against plain `datasette serve --immutable` with Datasette's defaults
+(facet suggestions on, no metadata, no inspect file) for the ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+TARGETS_MS = {"filtered JSON": 25.0, "table page": 200.0}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_ready(url: str, proc: subprocess.Popen, timeout: float = 600.0) -> None:
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"server exited with {proc.returncode}")
+        try:
+            if httpx.get(url + "/-/versions.json", timeout=5).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.25)
+    raise SystemExit("server did not start")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+async def load(base: str, paths: list[str], seconds: float, connections: int) -> dict:
+    """Keep `connections` connections busy for `seconds`; each worker walks `paths` in turn."""
+    import httpx
+
+    latencies: list[float] = []
+    failures: list[str] = []
+    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
+        deadline = time.perf_counter() + seconds
+
+        async def worker(offset: int) -> None:
+            i = offset
+            while time.perf_counter() < deadline:
+                path = paths[i % len(paths)]
+                i += connections
+                t0 = time.perf_counter()
+                try:
+                    r = await client.get(path)
+                    await r.aread()
+                    ok = r.status_code == 200
+                except httpx.HTTPError as exc:
+                    ok, r = False, exc
+                latencies.append((time.perf_counter() - t0) * 1000)
+                if not ok:
+                    failures.append(f"{path}: {getattr(r, 'status_code', r)}")
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker(k) for k in range(connections)))
+        elapsed = time.perf_counter() - started
+    latencies.sort()
+    return {
+        "requests": len(latencies), "failures": failures, "rps": len(latencies) / elapsed,
+        "median": statistics.median(latencies) if latencies else float("nan"),
+        "p95": latencies[int(0.95 * (len(latencies) - 1))] if latencies else float("nan"),
+    }
+
+
+def cold(base: str, path: str) -> float:
+    import httpx
+
+    t0 = time.perf_counter()
+    r = httpx.get(base + path, timeout=120)
+    assert r.status_code == 200, (path, r.status_code)
+    return (time.perf_counter() - t0) * 1000
+
+
+def sample_values(csv_path: Path, n: int = 2000) -> dict[str, list[str]]:
+    values: dict[str, set] = {"district_id": set(), "event_type": set(), "actor1_id": set()}
+    ids = []
+    with csv_path.open(newline="", encoding="utf-8") as fh:
+        for i, row in enumerate(csv.DictReader(fh)):
+            if i >= n:
+                break
+            ids.append(row["incident_id"])
+            for k in values:
+                if row[k]:
+                    values[k].add(row[k])
+    return {**{k: sorted(v) for k, v in values.items()}, "incident_id": ids[:200]}
+
+
+def scenarios(v: dict[str, list[str]]) -> dict[str, list[str]]:
+    return {
+        "filtered JSON": [f"/brcd/incidents.json?district_id={d}&_shape=array" for d in v["district_id"]],
+        "filtered JSON + facets": [f"/brcd/incidents.json?district_id={d}" for d in v["district_id"]],
+        "table page": ["/brcd/incidents"],
+        "filtered table page": [f"/brcd/incidents?event_type={e}" for e in v["event_type"]],
+        "row by id": [f"/brcd/incidents/{i}.json" for i in v["incident_id"]],
+    }
+
+
+def run_server(cmd: list[str], cwd: Path, port: int, log: Path) -> tuple[subprocess.Popen, float]:
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+    wait_ready(f"http://127.0.0.1:{port}", proc)
+    return proc, time.perf_counter() - t0
+
+
+def report(name: str, cold_ms: float, res: dict) -> None:
+    target = TARGETS_MS.get(name)
+    verdict = ""
+    if target:
+        verdict = f"  target {target:.0f} ms: {'PASS' if res['median'] <= target and not res['failures'] else 'FAIL'}" \
+                  f" (median/target {res['median'] / target:.2f})"
+    print(f"  {name:24s} cold {cold_ms:8.1f} ms | median {res['median']:7.1f} ms  p95 {res['p95']:7.1f} ms"
+          f"  {res['rps']:7.1f} req/s  {res['requests']:6d} requests  {len(res['failures'])} failed{verdict}")
+    for f in res["failures"][:5]:
+        print(f"      failure: {f}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rows", type=int, default=1_000_000)
+    ap.add_argument("--seconds", type=float, default=10.0)
+    ap.add_argument("--connections", type=int, default=8)
+    ap.add_argument("--baseline", action="store_true", help="also measure plain Datasette with its defaults")
+    ap.add_argument("--keep", type=Path, help="reuse/keep the synthetic package in this folder")
+    args = ap.parse_args()
+
+    from synth import write_package
+
+    work = args.keep or Path(tempfile.mkdtemp(prefix="bench-serve-"))
+    pkg = work / "pkg"
+    if not (pkg / "datapackage.json").exists():
+        t0 = time.perf_counter()
+        write_package(pkg, args.rows)
+        print(f"synthetic package: {args.rows:,} incidents in {time.perf_counter() - t0:.1f} s ({pkg})")
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    proc, startup = run_server([sys.executable, "-m", "brcd", "serve", str(pkg), "--port", str(port)], work, port,
+                               work / "serve.log")
+    sqlite = pkg / "dist" / "brcd.sqlite"
+    print(f"brcd serve ready in {startup:.1f} s (build if stale + metadata + inspect + Datasette start); "
+          f"database {sqlite.stat().st_size / 2**20:.0f} MiB")
+    values = sample_values(pkg / "tables" / "incidents.csv")
+    print(f"load: {args.connections} connections x {args.seconds:.0f} s per scenario, loopback, {os.cpu_count()} CPUs")
+    results = {}
+    try:
+        for name, paths in scenarios(values).items():
+            cold_ms = cold(base, paths[0])
+            results[name] = asyncio.run(load(base, paths, args.seconds, args.connections))
+            report(name, cold_ms, results[name])
+    finally:
+        stop(proc)
+
+    if args.baseline:
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        proc, _ = run_server([sys.executable, "-m", "datasette", "serve", "--immutable", str(sqlite), "--port", str(port)],
+                             work, port, work / "baseline.log")
+        print("baseline: plain `datasette serve --immutable` with Datasette's defaults")
+        try:
+            for name in ("filtered JSON + facets", "table page"):
+                paths = scenarios(values)[name]
+                cold_ms = cold(base, paths[0])
+                res = asyncio.run(load(base, paths, args.seconds, args.connections))
+                report(name, cold_ms, res)
+                print(f"      speed-up of the BRCD site: {res['median'] / results[name]['median']:.0f}x (median)")
+        finally:
+            stop(proc)
+    failed = [n for n, t in TARGETS_MS.items() if results[n]["median"] > t or results[n]["failures"]]
+    print("targets:", "all met" if not failed else "NOT met: " + ", ".join(failed))
+    if not args.keep:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

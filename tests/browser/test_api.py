@@ -1,0 +1,227 @@
+"""The site's JSON API on a live `brcd serve` (no browser): rows, search, facets, labels,
+stored queries, generated metadata, downloads, escaping and refused writes.
+
+Expected values are computed from the served package's CSVs with the csv module, not from the
+database, so the build and the site are checked against the source of truth.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+
+import httpx
+import pytest
+
+from sitekit import SEARCH_TOKEN, XSS_MARK, read_rows
+
+
+@pytest.fixture(scope="module")
+def api(live_server):
+    with httpx.Client(base_url=live_server.url, timeout=30) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def incidents(site_root):
+    return read_rows(site_root / "tables" / "incidents.csv")
+
+
+def test_incidents_json_array_returns_every_row(api, incidents):
+    r = api.get("/brcd/incidents.json", params={"_shape": "array", "_size": "max"})
+    assert r.status_code == 200
+    rows = r.json()
+    assert isinstance(rows, list)
+    assert sorted(row["incident_id"] for row in rows) == sorted(row["incident_id"] for row in incidents)
+    by_id = {row["incident_id"]: row for row in rows}
+    for src in incidents:
+        assert by_id[src["incident_id"]]["event_date"] == src["event_date"]
+        assert by_id[src["incident_id"]]["fatalities_best"] == int(src["fatalities_best"])
+
+
+def test_default_sort_is_newest_first(api, incidents):
+    rows = api.get("/brcd/incidents.json", params={"_shape": "array", "_size": "max"}).json()
+    dates = [row["event_date"] for row in rows]
+    assert dates == sorted(dates, reverse=True)
+    assert dates[0] == max(row["event_date"] for row in incidents)
+
+
+def test_search_finds_the_row_with_the_word(api, site_facts):
+    r = api.get("/brcd/incidents.json", params={"_search": SEARCH_TOKEN, "_shape": "array"})
+    assert r.status_code == 200
+    assert [row["incident_id"] for row in r.json()] == [site_facts["script_incident_id"]]
+    assert api.get("/brcd/incidents.json", params={"_search": "qqqnotawordqqq", "_shape": "array"}).json() == []
+
+
+@pytest.mark.parametrize("column", ["event_type", "district_id", "actor1_id", "perpetrator_attribution"])
+def test_configured_facets_count_like_the_csv(api, incidents, column):
+    data = api.get("/brcd/incidents.json").json()
+    facet = data["facet_results"][column]
+    expected = collections.Counter(row[column] for row in incidents if row[column])
+    got = {item["value"]: item["count"] for item in facet["results"]}
+    assert got == dict(expected.most_common(len(got)))
+    assert sum(expected.values()) >= sum(got.values())
+
+
+def test_year_facet_counts_and_filters(api, incidents):
+    data = api.get("/brcd/incidents.json").json()
+    facet = data["facet_results"]["event_date"]
+    assert facet["type"] == "year"
+    expected = collections.Counter(row["event_date"][:4] for row in incidents)
+    assert {item["value"]: item["count"] for item in facet["results"]} == dict(expected)
+    year, count = expected.most_common(1)[0]
+    rows = api.get("/brcd/incidents.json", params={"event_date__startswith": year, "_shape": "array",
+                                                   "_size": "max"}).json()
+    assert len(rows) == count and all(row["event_date"].startswith(year) for row in rows)
+
+
+def test_facet_filter_narrows_rows(api, incidents):
+    value, count = collections.Counter(row["event_type"] for row in incidents).most_common(1)[0]
+    data = api.get("/brcd/incidents.json", params={"event_type": value}).json()
+    assert data["filtered_table_rows_count"] == count
+
+
+def test_labels_expand_foreign_keys_to_names(api, site_root, incidents):
+    names = {row["org_id"]: row["name"] for row in read_rows(site_root / "tables" / "organizations.csv")}
+    rows = api.get("/brcd/incidents.json", params={"_labels": "on", "_shape": "array", "_size": "max"}).json()
+    assert rows
+    for row in rows:
+        actor = row["actor1_id"]
+        assert actor == {"value": actor["value"], "label": names[actor["value"]]}
+
+
+def test_organization_row_links_its_incidents_statements_and_deals(api, incidents):
+    org = collections.Counter(row["actor1_id"] for row in incidents).most_common(1)[0][0]
+    r = api.get(f"/brcd/organizations/{org}.json", params={"_extras": "foreign_key_tables"})
+    assert r.status_code == 200
+    links = {(t["other_table"], t["other_column"]): t["count"] for t in r.json()["foreign_key_tables"]}
+    assert links[("incidents", "actor1_id")] == sum(1 for row in incidents if row["actor1_id"] == org)
+    assert ("statements", "speaker_org_id") in links and ("financing", "financier_id") in links
+
+
+def test_stored_query_runs_with_a_parameter(api, incidents):
+    district = collections.Counter(row["district_id"] for row in incidents if row["district_id"]).most_common(1)[0][0]
+    r = api.get("/brcd/site_incidents_in_district.json",
+                params={"district_id": district, "min_deaths": 0, "_shape": "array"})
+    assert r.status_code == 200
+    expected = sorted(row["incident_id"] for row in incidents if row["district_id"] == district)
+    assert sorted(row["incident_id"] for row in r.json()) == expected
+
+
+def test_every_stored_query_with_a_sqlite_form_is_published(api, site_root):
+    from brcd.queries import load_queries
+
+    expected = {q.name: q for q in load_queries(site_root) if q.sqlite_sql}
+    published = {q["name"]: q for q in api.get("/brcd.json").json()["queries"]}
+    assert set(published) == set(expected)
+    for name, q in expected.items():
+        assert published[name]["title"] == q.title
+        assert q.description in published[name]["description"]
+        assert published[name].get("params", []) == [p.name for p in q.params]
+
+
+def test_metadata_is_generated_from_the_package(api, site_root):
+    from brcd.package import load_package
+
+    package = load_package(site_root)
+    meta = api.get("/-/metadata.json").json()
+    assert meta["title"] == package.descriptor["title"]
+    assert meta["brcd"]["version"] == package.version
+    assert meta["license_url"] == package.descriptor["licenses"][0]["path"]
+    tables = meta["databases"]["brcd"]["tables"]
+    for res in package.resources:
+        assert tables[res.name]["description"] == res.descriptor["description"]
+        for fld in res.fields:
+            text = tables[res.name]["columns"][fld["name"]]
+            assert fld["description"] in text
+            if fld.get("unit"):
+                assert "Unit:" in text
+
+
+def test_home_page_shows_version_counts_and_citation(api, site_root):
+    from brcd.package import load_package
+
+    package = load_package(site_root)
+    html = api.get("/").text
+    assert f'<strong id="brcd-version">{package.version}</strong>' in html
+    for res in package.resources:
+        count = len(read_rows(res.path))
+        assert f'<tr data-table="{res.name}">' in html
+        assert f'<td class="num brcd-count">{count:,}</td>' in html
+    assert 'id="brcd-citation"' in html and package.version in html
+    assert ">basemap<" not in html
+    latest = max(r["last_updated"] for res in package.resources if "last_updated" in res.field_names
+                 for r in read_rows(res.path))
+    assert f'<strong id="brcd-as-of">{latest}</strong>' in html
+
+
+@pytest.mark.parametrize("path", ["/datapackage.json", "/tables/incidents.csv", "/schemas/incidents.schema.json"])
+def test_package_files_download_byte_for_byte(api, site_root, path):
+    r = api.get(path)
+    assert r.status_code == 200
+    assert r.content == (site_root / path.lstrip("/")).read_bytes()
+
+
+@pytest.mark.parametrize("path", ["/tables/secret.csv", "/schemas/evil.json", "/tables/.gitignore"])
+def test_only_package_files_are_served(api, path):
+    assert api.get(path).status_code == 404
+
+
+def test_sqlite_download_is_the_database(api):
+    r = api.get("/brcd.db")
+    assert r.status_code == 200 and r.content[:16] == b"SQLite format 3\x00"
+
+
+def test_injected_script_is_escaped(api, site_facts):
+    html = api.get(f"/brcd/incidents/{site_facts['script_incident_id']}").text
+    assert f"window.{XSS_MARK}=1</script>" not in html
+    assert f"&lt;script&gt;window.{XSS_MARK}=1&lt;/script&gt;" in html
+    home = api.get("/").text
+    assert f"<script>window.{XSS_MARK}=3" not in home and f"&lt;script&gt;window.{XSS_MARK}=3" in home
+    table = api.get("/brcd/incidents").text
+    assert f"<script>window.{XSS_MARK}=4" not in table
+
+
+WRITES = [
+    "insert into incidents (incident_id) values ('BAL-INC-2099-0001')",
+    "update incidents set fatalities_best = 0",
+    "delete from incidents",
+    "drop table incidents",
+    "create table evil (x)",
+    "pragma user_version = 7",
+    "attach database '/tmp/brcd-evil.db' as evil",
+    "with x as (select 1) insert into incidents (incident_id) select 'BAL-INC-2099-0002' from x",
+    "select 1; delete from incidents",
+    "vacuum",
+]
+
+
+@pytest.mark.parametrize("sql", WRITES)
+def test_writes_are_refused(api, incidents, sql):
+    r = api.get("/brcd.json", params={"sql": sql, "_shape": "array"})
+    assert r.status_code >= 400
+    assert r.json().get("ok") is False
+    count = api.get("/brcd.json", params={"sql": "select count(*) as n from incidents", "_shape": "array"}).json()
+    assert count == [{"n": len(incidents)}]
+
+
+def test_post_is_refused(api):
+    for path in ("/brcd/incidents", "/brcd", "/brcd/site_incidents_in_district"):
+        r = api.post(path, data={"incident_id": "BAL-INC-2099-0003"})
+        assert r.status_code == 405, path
+
+
+def test_settings_are_fast_and_safe(api):
+    settings = api.get("/-/settings.json").json()
+    assert settings["suggest_facets"] is False
+    assert settings["sql_time_limit_ms"] <= 5000
+    assert settings["max_returned_rows"] <= 5000
+    assert all(not db["is_mutable"] for db in api.get("/-/databases.json").json())
+
+
+def test_map_tiles_are_served_locally(api):
+    meta = api.get("/-/metadata.json").json()
+    layer = meta["plugins"]["datasette-cluster-map"]["tile_layer"]
+    assert layer.startswith("/-/tiles/")
+    r = api.get(layer.format(z=0, x=0, y=0))
+    assert r.status_code == 200 and r.headers["content-type"] == "image/png"

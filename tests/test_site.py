@@ -1,0 +1,359 @@
+"""The Datasette metadata generator (brcd.site) and the pieces of `brcd serve` that need no
+running server: metadata from the package, behaviour checked against the schemas, stored
+queries, settings, inspect data and the command's errors.
+
+The live site (API and browser) is tested in tests/browser/.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from brcd.errors import BrcdError
+from brcd.package import load_package
+from brcd.site import (
+    TABLE_BEHAVIOUR,
+    DatabaseShape,
+    column_description,
+    configure,
+    describe,
+    index_plan,
+    merge_metadata,
+    stored_queries,
+)
+
+
+@pytest.fixture
+def package(package_copy):
+    return load_package(package_copy)
+
+
+def shape_for(package, *, fts=(), extra=()) -> DatabaseShape:
+    """The database layout brcd.build promises: one table per resource, `<table>_fts` FTS tables
+    and link tables."""
+    shape = DatabaseShape(columns={r.name: r.field_names for r in package.resources})
+    for name in fts:
+        shape.columns[f"{name}_fts"] = ["description"]
+        shape.fts[name] = f"{name}_fts"
+    for name in extra:
+        shape.columns[name] = ["a", "b"]
+    return shape
+
+
+# ---- descriptive half --------------------------------------------------------------------------
+
+def test_describe_takes_title_description_licence_and_version_from_the_descriptor(package):
+    meta = describe(package)
+    d = package.descriptor
+    assert meta["title"] == d["title"] and meta["description"] == d["description"]
+    assert meta["license_url"] == d["licenses"][0]["path"]
+    assert meta["license"] == d["licenses"][0]["title"]
+    assert meta["brcd"]["version"] == d["version"]
+    assert [s["title"] for s in meta["brcd"]["sources"]] == [s["title"] for s in d["sources"]]
+
+
+def test_a_source_that_is_a_package_table_links_to_that_table(package):
+    sources = describe(package)["brcd"]["sources"]
+    by_title = {s["title"]: s for s in sources}
+    for src in package.descriptor["sources"]:
+        path = src.get("path", "")
+        if path == "tables/sources.csv":
+            assert by_title[src["title"]]["url"] == "/brcd/sources"
+        elif path.startswith("http"):
+            assert by_title[src["title"]]["url"] == path
+        else:
+            assert "url" not in by_title[src["title"]]
+
+
+def test_every_table_and_column_is_described_with_its_unit(package):
+    tables = describe(package)["databases"]["brcd"]["tables"]
+    assert set(tables) == set(package.resource_names)
+    for res in package.resources:
+        assert tables[res.name]["description"] == res.descriptor["description"]
+        assert tables[res.name]["title"] == res.descriptor["title"]
+        assert list(tables[res.name]["columns"]) == res.field_names
+        for fld in res.fields:
+            text = tables[res.name]["columns"][fld["name"]]
+            assert fld["description"] in text and fld["title"] in text
+            assert ("Unit:" in text) == bool(fld.get("unit"))
+
+
+def test_column_description_spells_out_the_unit():
+    fld = {"name": "area_km2", "title": "Area", "description": "Area as reported.", "unit": "km2"}
+    assert column_description(fld) == "Area. Area as reported. Unit: km²."
+    assert column_description({"name": "x"}) == ""
+
+
+def test_citation_names_authors_year_title_version_and_licence(package):
+    text = describe(package)["brcd"]["citation"]
+    d = package.descriptor
+    assert d["contributors"][0]["title"] in text
+    assert d["created"][:4] in text and d["title"] in text and f"version {d['version']}" in text
+    assert d["licenses"][0]["title"] in text
+
+
+def test_markup_in_the_package_is_kept_as_text_for_datasette_to_escape(package_copy):
+    descriptor = json.loads(package_copy.read_text())
+    descriptor["description"] = "<script>alert(1)</script> data"
+    package_copy.write_text(json.dumps(descriptor))
+    meta = describe(load_package(package_copy))
+    assert meta["description"] == "<script>alert(1)</script> data"
+    assert "description_html" not in meta
+
+
+# ---- behavioural half --------------------------------------------------------------------------
+
+LABELS = {"organizations": "name", "sources": "title", "districts": "name", "minerals": "site_name",
+          "financing": "title", "incidents": "location", "statements": "summary"}
+
+
+def test_reference_and_core_tables_get_label_columns(package):
+    tables = configure(package, shape_for(package))["databases"]["brcd"]["tables"]
+    assert {name: tables[name].get("label_column") for name in LABELS} == LABELS
+
+
+def test_facets_sort_and_search_follow_the_table_behaviour(package):
+    tables = configure(package, shape_for(package, fts=["incidents", "statements"]))["databases"]["brcd"]["tables"]
+    inc = tables["incidents"]
+    assert inc["facets"] == TABLE_BEHAVIOUR["incidents"]["facets"]
+    assert {"year": "event_date"} in inc["facets"]
+    assert inc["sort_desc"] == "event_date"
+    assert (inc["fts_table"], inc["fts_pk"]) == ("incidents_fts", "rowid")
+    assert "fts_table" not in tables["minerals"]
+    assert tables["organizations"]["sort"] == "name"
+    assert tables["financing"]["sort_desc"] == "status_date"
+
+
+def test_tables_that_are_not_resources_are_hidden(package):
+    shape = shape_for(package, fts=["incidents"], extra=["incidents_source_ids", "brcd_metadata"])
+    tables = configure(package, shape)["databases"]["brcd"]["tables"]
+    assert tables["incidents_source_ids"] == {"hidden": True}
+    assert tables["brcd_metadata"] == {"hidden": True}
+    assert not any(tables[r].get("hidden") for r in package.resource_names)
+
+
+def test_the_map_uses_the_local_basemap_and_the_home_page_hides_it(package):
+    plugins = configure(package, shape_for(package))["plugins"]
+    assert plugins["datasette-cluster-map"]["tile_layer"] == "/-/tiles/basemap/{z}/{x}/{y}.png"
+    assert plugins["datasette-cluster-map"]["tile_layer_options"]["maxZoom"] <= 6
+    assert plugins["brcd-site"]["hidden_databases"] == ["basemap"]
+    assert plugins["brcd-site"]["package_root"] == {"$env": "BRCD_PACKAGE_ROOT"}
+
+
+def test_downloads_list_the_descriptor_and_every_csv(package):
+    downloads = configure(package, shape_for(package))["plugins"]["brcd-site"]["downloads"]
+    urls = [d["url"] for d in downloads]
+    assert "/datapackage.json" in urls
+    for res in package.resources:
+        entry = downloads[urls.index(f"/{res.relpath}")]
+        assert entry["bytes"] == res.path.stat().st_size
+
+
+def test_a_renamed_column_fails_loudly(package_copy):
+    schema_path = package_copy.parent / "schemas" / "incidents.schema.json"
+    schema = json.loads(schema_path.read_text())
+    for fld in schema["fields"]:
+        if fld["name"] == "event_type":
+            fld["name"] = "event_kind"
+    schema_path.write_text(json.dumps(schema))
+    pkg = load_package(package_copy)
+    with pytest.raises(BrcdError) as exc:
+        configure(pkg, shape_for(pkg))
+    assert exc.value.code == "site-config-error"
+    assert "event_type" in exc.value.message and Path(exc.value.file) == schema_path
+
+
+def test_index_plan_pairs_each_filter_column_with_the_sort_column(package):
+    plan = index_plan(package)
+    incidents = plan["incidents"]
+    assert incidents[0] == ("event_date",)
+    for name in ("event_type", "district_id", "actor1_id", "perpetrator_attribution", "claimed_by_id",
+                 "related_site_id", "parent_incident_id"):
+        assert (name, "event_date") in incidents
+    assert len(incidents) == len(set(incidents))
+    assert ("org_type", "name") in plan["organizations"]
+    assert all("incident_id" not in idx for idx in incidents)
+
+
+def test_merge_keeps_both_halves(package):
+    shape = shape_for(package, fts=["incidents"])
+    merged = merge_metadata(describe(package), configure(package, shape))
+    inc = merged["databases"]["brcd"]["tables"]["incidents"]
+    assert inc["description"] and inc["columns"] and inc["facets"] and inc["fts_table"]
+    assert merged["title"] and merged["plugins"]["datasette-cluster-map"]
+
+
+# ---- stored queries ----------------------------------------------------------------------------
+
+QUERY_BOTH = """-- title: Deaths since a date
+-- description: Deaths per district since a date.
+-- params: since date = 2024-01-01, district_id string = '', only_parents boolean = false
+-- engine: both
+
+select district_id, sum(fatalities_best) as deaths from incidents
+where event_date >= :since and (:district_id = '' or district_id = :district_id) and is_parent = :only_parents
+group by district_id
+"""
+
+QUERY_DUCKDB_ONLY = """-- title: DuckDB only
+-- description: Uses a DuckDB function and has no SQLite variant.
+-- engine: duckdb
+
+select list(incident_id) from incidents
+"""
+
+
+def test_stored_queries_carry_titles_descriptions_params_and_defaults(tmp_path):
+    from brcd.queries import load_queries
+
+    (tmp_path / "queries").mkdir()
+    (tmp_path / "queries" / "deaths_since.sql").write_text(QUERY_BOTH)
+    (tmp_path / "queries" / "duckdb_only.sql").write_text(QUERY_DUCKDB_ONLY)
+    queries = stored_queries(load_queries(tmp_path))
+    assert list(queries) == ["deaths_since"]
+    q = queries["deaths_since"]
+    assert q["title"] == "Deaths since a date"
+    assert q["description"].startswith("Deaths per district since a date. Parameters: since (date, default")
+    assert q["params"] == ["since", "district_id", "only_parents"]
+    assert q["brcd_defaults"] == {"since": "2024-01-01", "district_id": "", "only_parents": "0"}
+    assert ":since" in q["sql"]
+
+
+def test_the_repository_queries_all_publish(repo_root):
+    from brcd.queries import load_queries
+
+    if not any((repo_root / "queries").glob("*.sql")):
+        pytest.skip("no stored queries in the repository yet")
+    loaded = load_queries(repo_root)
+    published = stored_queries(loaded)
+    assert set(published) == {q.name for q in loaded if q.sqlite_sql}
+
+
+# ---- the database shape and inspect data -------------------------------------------------------
+
+def make_db(path: Path) -> Path:
+    con = sqlite3.connect(path)
+    con.execute("create table incidents (incident_id text primary key, description text)")
+    con.executemany("insert into incidents values (?, ?)", [("a", "one"), ("b", "two"), ("c", "three")])
+    con.execute("create virtual table incidents_fts using fts5(description, content=incidents)")
+    con.execute("insert into incidents_fts(incidents_fts) values ('rebuild')")
+    con.execute("create table incidents_source_ids (incident_id text, source_id text)")
+    con.commit()
+    con.close()
+    return path
+
+
+def test_database_shape_finds_tables_and_fts(tmp_path):
+    shape = DatabaseShape.read(make_db(tmp_path / "brcd.sqlite"))
+    assert shape.columns["incidents"] == ["incident_id", "description"]
+    assert shape.fts == {"incidents": "incidents_fts"}
+
+
+def test_database_shape_errors_are_one_line(tmp_path):
+    with pytest.raises(BrcdError) as missing:
+        DatabaseShape.read(tmp_path / "nope.sqlite")
+    assert missing.value.code == "file-missing"
+    junk = tmp_path / "junk.sqlite"
+    junk.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(BrcdError) as broken:
+        DatabaseShape.read(junk)
+    assert broken.value.code == "database-unreadable" and "\n" not in broken.value.one_line()
+
+
+def test_inspect_data_counts_rows_and_hashes_the_file(tmp_path):
+    import hashlib
+
+    from brcd.serve import inspect_data
+
+    db = make_db(tmp_path / "brcd.sqlite")
+    data = inspect_data(db)["brcd"]
+    assert data["tables"]["incidents"]["count"] == 3
+    assert data["tables"]["incidents_source_ids"]["count"] == 0
+    assert data["hash"] == hashlib.sha256(db.read_bytes()).hexdigest()
+    assert data["size"] == db.stat().st_size and data["file"] == str(db)
+
+
+# ---- settings and arguments --------------------------------------------------------------------
+
+def test_settings_are_fast_and_safe():
+    from brcd.serve import SITE_DIR, load_settings
+
+    settings = load_settings(SITE_DIR)
+    assert settings["suggest_facets"] is False
+    assert 0 < settings["sql_time_limit_ms"] <= 5000
+    assert 0 < settings["max_returned_rows"] <= 5000
+
+
+def test_site_config_serves_the_database_with_the_site_files(tmp_path):
+    from brcd.serve import SITE_DIR, SiteFiles, load_settings, make_datasette, site_config
+
+    db = make_db(tmp_path / "brcd.sqlite")
+    (tmp_path / "m.json").write_text(json.dumps({"title": "T"}))
+    (tmp_path / "i.json").write_text("{}")
+    files = SiteFiles(sqlite=db, metadata=tmp_path / "m.json", inspect=tmp_path / "i.json",
+                      site_dir=SITE_DIR, package_root=tmp_path)
+    config = site_config(files)
+    assert config["settings"] == load_settings(SITE_DIR)
+    assert config["plugins_dir"] == str(SITE_DIR / "plugins")
+    ds = make_datasette(json.loads(json.dumps(config)))
+    assert "brcd" in ds.databases
+    assert ds.databases["brcd"].is_mutable is False
+    assert ds.setting("suggest_facets") is False
+    assert ds.metadata("title") == "T"
+
+
+@pytest.mark.parametrize("text, fragment", [
+    ('{"suggest_facet": false}', "unknown Datasette setting 'suggest_facet'"),
+    ('{"sql_time_limit_ms": "1000"}', "'sql_time_limit_ms' must be a whole number"),
+    ('{"suggest_facets": "off"}', "'suggest_facets' must be true or false"),
+    ('[1, 2]', "must be a JSON object"),
+])
+def test_bad_settings_are_refused_with_the_name(tmp_path, text, fragment):
+    from brcd.serve import load_settings
+
+    (tmp_path / "settings.json").write_text(text)
+    with pytest.raises(BrcdError) as exc:
+        load_settings(tmp_path)
+    assert exc.value.code == "settings-error" and fragment in exc.value.message
+    assert Path(exc.value.file) == tmp_path / "settings.json"
+
+
+def test_malformed_settings_name_the_file_and_line(tmp_path):
+    from brcd.serve import load_settings
+
+    (tmp_path / "settings.json").write_text('{\n  "suggest_facets": false,\n}\n')
+    with pytest.raises(BrcdError) as exc:
+        load_settings(tmp_path)
+    assert exc.value.code == "json-error" and exc.value.line == 3
+
+
+# ---- the command's errors ----------------------------------------------------------------------
+
+def run_brcd(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "brcd", *args], capture_output=True, text=True, cwd=cwd, timeout=120)
+
+
+def test_serve_refuses_a_busy_port_in_one_line(package_copy, tmp_path):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        port = busy.getsockname()[1]
+        result = run_brcd("serve", str(package_copy), "--port", str(port), cwd=tmp_path)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "error[port-in-use]" in lines[0] and str(port) in lines[0]
+    assert not (package_copy.parent / "dist").exists()
+
+
+def test_serve_refuses_a_missing_package_in_one_line(tmp_path):
+    result = run_brcd("serve", str(tmp_path / "nowhere"), "--port", "1", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "error[file-missing]" in result.stderr
+    assert "Traceback" not in result.stderr
