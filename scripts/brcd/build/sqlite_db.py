@@ -117,7 +117,7 @@ def write_sqlite(path: Path, duck: "duckdb.DuckDBPyConnection", tables: list[Tab
 
 
 def load(cur: Any, duck: "duckdb.DuckDBPyConnection", table: str, select_sql: str) -> None:
-    reader = duck.execute(select_sql).fetch_record_batch(BATCH_ROWS)
+    reader = duck.execute(select_sql).to_arrow_reader(BATCH_ROWS)
     cur.adbc_ingest(table, reader, mode="append")
 
 
