@@ -98,6 +98,25 @@ def test_prompts_ask_again_after_wrong_answers_then_insert_one_line(pkg: Path) -
     assert stale_resources(load_package(pkg)) == []  # bytes/hash updated
 
 
+def test_a_row_that_breaks_a_validate_rule_is_asked_again_before_writing(pkg: Path) -> None:
+    """Each answer is fine on its own, but low > best breaks validate's fatalities-order rule
+    across fields: the row is not written until the flagged field is answered again."""
+    answers = incident_answers(pkg) | {"fatalities_low": "5"}
+    required = [f["name"] for f in load_package(pkg).resource("incidents").fields
+                if f.get("constraints", {}).get("required") and f["name"] != "incident_id"]
+    typed = [answers.get(name, "") for name in required] + ["", "1"]  # accept the id; then low = 1
+    table = pkg / "tables" / "incidents.csv"
+    before = table.read_bytes()
+
+    result = invoke(pkg, "incidents", input="\n".join(typed) + "\n")
+
+    assert result.exit_code == 0, result.output
+    assert "Error: fatalities_low: [fatalities-order]" in result.output
+    _, line = added_lines(before, table.read_bytes())
+    row = dict(zip(column_names(table), next(csv.reader([line]))))
+    assert (row["fatalities_low"], row["fatalities_best"], row["fatalities_high"]) == ("1", "2", "3")
+
+
 def column_names(table: Path) -> list[str]:
     return table.read_text(encoding="utf-8").split("\n", 1)[0].split(",")
 

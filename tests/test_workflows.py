@@ -239,3 +239,17 @@ def test_pull_request_template_has_the_sourcing_checklist(rule: str) -> None:
     text = (REPO / ".github" / "pull_request_template.md").read_text(encoding="utf-8")
     assert rule in text
     assert text.count("- [ ]") >= 8
+
+
+def test_every_command_in_contributing_exists() -> None:
+    import re
+
+    import typer.main
+
+    from brcd.cli import app
+
+    commands = set(typer.main.get_command(app).commands)
+    guide = (REPO / "CONTRIBUTING.md").read_text(encoding="utf-8")
+    named = set(re.findall(r"\bbrcd ([a-z]+)\b", guide))
+    assert {"new", "fmt", "validate", "diff", "release"} <= named
+    assert named <= commands, named - commands
