@@ -48,7 +48,7 @@ def brcd(cwd: Path, *args: str) -> subprocess.CompletedProcess:
 def gate(clone: Path, step_id: str, summary: Path) -> subprocess.CompletedProcess:
     return run_step("validate.yml", step_id, clone,
                     {"BASE_REF": "main", "GITHUB_STEP_SUMMARY": str(summary),
-                     "PR_NUMBER": "1", "PR_HEAD_SHA": git(clone, "rev-parse", "HEAD").strip()})
+                     "PR_NUMBER": "1"})
 
 
 def required_bump(clone: Path) -> str:
