@@ -319,6 +319,7 @@ def configure(package: Package, shape: DatabaseShape, queries: dict[str, dict[st
         database["queries"] = queries
     return {
         "extra_css_urls": [f"/{STATIC_MOUNT}/site.css"],
+        "extra_js_urls": [f"/{STATIC_MOUNT}/site.js"],
         "databases": {DATABASE: database},
         "plugins": {
             "datasette-cluster-map": {"tile_layer": TILE_LAYER, "tile_layer_options": dict(TILE_LAYER_OPTIONS)},

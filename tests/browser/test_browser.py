@@ -115,3 +115,15 @@ def test_injected_script_does_not_run(page, site_facts, path):
     assert dialogs == []
     if path in ("row", "search"):
         expect(page.locator("body")).to_contain_text(f"<script>window.{XSS_MARK}=1</script>")
+
+
+def test_column_descriptions_are_folded_and_open_on_click(page, site_root):
+    from brcd.package import load_package
+
+    fld = load_package(site_root).resource("incidents").field("fatalities_best")
+    page.goto("/brcd/incidents")
+    details = page.locator("details.brcd-columns")
+    expect(details).to_have_count(1)
+    expect(details.locator("dd").first).to_be_hidden()
+    details.locator("summary").click()
+    expect(details.locator("dd", has_text=fld["description"])).to_be_visible()
