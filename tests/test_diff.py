@@ -31,6 +31,7 @@ CASES = [
     ("base", "narrowed-type", "major", {"type-narrowed"}),
     ("base", "tightened-constraint", "major", {"constraint-tightened"}),
     ("base", "removed-table", "major", {"table-removed"}),
+    ("base", "renamed-table", "major", {"table-renamed"}),
 ]
 
 

@@ -15,7 +15,8 @@ import contextlib
 import hashlib
 import shutil
 import tempfile
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from brcd import __version__
@@ -36,6 +37,7 @@ class BuildResult:
     duckdb: Path
     parquet_dir: Path
     skipped: bool
+    seconds: dict[str, float] = field(default_factory=dict)   # time per step, for benchmarks
 
     def parquet(self, table: str) -> Path:
         return self.parquet_dir / f"{table}.parquet"
@@ -137,13 +139,24 @@ def build(package: str | Path | Package, out_dir: Path = Path("dist"), *, force:
     pkg = as_package(package)
     out_dir = Path(out_dir)
     sqlite_path, duckdb_path, parquet_dir = output_paths(out_dir, pkg)
+    seconds: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def lap(step: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        seconds[step] = now - clock
+        clock = now
+
     hashes = input_hashes(pkg)
     meta = build_metadata(pkg, hashes)
     digest = meta["inputs_digest"]
     if not force and is_fresh(pkg, out_dir, digest):
         return BuildResult(sqlite_path, duckdb_path, parquet_dir, skipped=True)
+    lap("hash")
     if validate:
         check_valid(pkg)
+    lap("validate")
     tables, links = package_layout(pkg)
     out_dir.mkdir(parents=True, exist_ok=True)
     with contextlib.ExitStack() as stack:
@@ -156,13 +169,17 @@ def build(package: str | Path | Package, out_dir: Path = Path("dist"), *, force:
         tmp_duckdb = stack.enter_context(atomic_path(duckdb_path))
         tmp_parquet = {t.name: stack.enter_context(atomic_path(parquet_dir / f"{t.name}.parquet")) for t in tables}
         source = duckdb_db.write_duckdb(tmp_duckdb, con, tables, links, meta)
+        lap("duckdb")
         for t in tables:
             duckdb_db.write_parquet(tmp_parquet[t.name], con, source[t.name], {"inputs_digest": digest})
+        lap("parquet")
         tmp_sqlite.unlink()
         sqlite_db.write_sqlite(tmp_sqlite, con, tables, links, meta, source)
+        lap("sqlite")
         duckdb_db.detach(con)
     remove_stale_parquet(parquet_dir, {t.name for t in tables})
-    return BuildResult(sqlite_path, duckdb_path, parquet_dir, skipped=False)
+    lap("finish")
+    return BuildResult(sqlite_path, duckdb_path, parquet_dir, skipped=False, seconds=seconds)
 
 
 def remove_stale_parquet(parquet_dir: Path, keep: set[str]) -> None:

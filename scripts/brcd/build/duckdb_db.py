@@ -1,7 +1,8 @@
 """Stage the typed tables in the DuckDB file, then export Parquet from it.
 
 The DuckDB file is written first: each CSV is read once with the schema's types
-(`brcd.duck.read_csv_sql`), sorted by primary key and stored; the link tables and
+(`brcd.duck.read_csv_sql`) and stored in primary-key order (sorted only when it is not
+already); the link tables and
 `brcd_metadata` follow. The SQLite build and the Parquet files then read these tables
 instead of parsing the CSVs again.
 """
@@ -19,7 +20,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import duckdb
 
 ALIAS = "out"
-MEMORY_LIMIT = "512MB"
+MEMORY_LIMIT = "384MB"
 
 
 def connect(temp_dir: Path) -> "duckdb.DuckDBPyConnection":
@@ -46,15 +47,30 @@ def write_duckdb(path: Path, con: "duckdb.DuckDBPyConnection", tables: list[Tabl
     con.execute(f"ATTACH {lit(str(path))} AS {ALIAS}")
     source: dict[str, str] = {}
     for t in tables:
-        order = ", ".join(q(c) for c in t.primary_key) or "ALL"
-        con.execute(f"CREATE TABLE {ALIAS}.{q(t.name)} AS SELECT * FROM {read_csv_sql(t.resource)} ORDER BY {order}")
-        source[t.name] = f"{ALIAS}.{q(t.name)}"
+        target = f"{ALIAS}.{q(t.name)}"
+        con.execute(f"CREATE TABLE {target} AS SELECT * FROM {read_csv_sql(t.resource)}")
+        if t.primary_key and not in_key_order(con, target, t.primary_key):
+            # `brcd fmt` keeps tables in key order, so this full sort is the exception.
+            order = ", ".join(q(c) for c in t.primary_key)
+            con.execute(f"CREATE TABLE {ALIAS}.brcd_sorting AS SELECT * FROM {target} ORDER BY {order}")
+            con.execute(f"DROP TABLE {target}")
+            con.execute(f"ALTER TABLE {ALIAS}.brcd_sorting RENAME TO {q(t.name)}")
+        source[t.name] = target
     for link in links:
         con.execute(f"CREATE TABLE {ALIAS}.{q(link.name)} AS {links_select_sql(link, source[link.owner])}")
         source[link.name] = f"{ALIAS}.{q(link.name)}"
     con.execute(f"CREATE TABLE {ALIAS}.brcd_metadata (key VARCHAR, value VARCHAR)")
     con.executemany(f"INSERT INTO {ALIAS}.brcd_metadata VALUES (?, ?)", sorted(metadata.items()))
     return source
+
+
+def in_key_order(con: "duckdb.DuckDBPyConnection", table: str, key: list[str]) -> bool:
+    """True when the rows, as stored, are in strictly increasing primary-key order."""
+    k = "row(" + ", ".join(q(c) for c in key) + ")"
+    (out_of_order,) = con.execute(
+        f"SELECT count(*) FROM (SELECT {k} AS k, lag({k}) OVER (ORDER BY rowid) AS prev FROM {table}) "
+        f"WHERE prev >= k").fetchone()
+    return out_of_order == 0
 
 
 def detach(con: "duckdb.DuckDBPyConnection") -> None:

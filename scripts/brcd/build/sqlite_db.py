@@ -24,8 +24,8 @@ if TYPE_CHECKING:  # pragma: no cover
     import duckdb
 
 BATCH_ROWS = 100_000
-BUILD_PRAGMAS = ("journal_mode=OFF", "synchronous=OFF", "locking_mode=EXCLUSIVE", "temp_store=MEMORY",
-                 "cache_size=-262144", "page_size=4096", "foreign_keys=OFF")
+BUILD_PRAGMAS = ("journal_mode=OFF", "synchronous=OFF", "locking_mode=EXCLUSIVE", "temp_store=FILE", "threads=2",
+                 "cache_size=-131072", "page_size=4096", "foreign_keys=OFF")
 
 
 def column_sql(fld: dict[str, Any], required_pk: bool) -> str:

@@ -32,7 +32,7 @@ PACKAGE_DESCRIPTIVE = ("title", "description", "keywords", "contributors", "sour
 @dataclass
 class TableDiff:
     name: str
-    status: str                                   # added | removed | changed | unchanged
+    status: str                                   # added | removed | renamed | changed | unchanged
     changes: list[Change] = field(default_factory=list)
     renames: dict[str, str] = field(default_factory=dict)
     rows: RowDiff | None = None
@@ -129,8 +129,19 @@ def diff_packages(old: Side, new: Side, *, limit: int | None = None) -> Diff:
     if any(a.descriptor.get(k) != b.descriptor.get(k) for k in PACKAGE_DESCRIPTIVE):
         changes.append(Change("metadata-changed", "patch", "package title, description, sources or licences changed"))
     tables: list[TableDiff] = []
-    for name in a.resource_names:
-        if name not in b.resource_names:
+    gone = [n for n in a.resource_names if n not in b.resource_names]
+    new_only = [n for n in b.resource_names if n not in a.resource_names]
+    renamed = {}
+    for name in gone:  # a table that reappears under another name with the same columns
+        match = next((m for m in new_only if m not in renamed.values()
+                      and a.resource(name).field_names == b.resource(m).field_names), None)
+        if match:
+            renamed[name] = match
+    for name in gone:
+        if name in renamed:
+            tables.append(TableDiff(name, "renamed", [Change("table-renamed", "major", f"table {name} renamed to "
+                                                             f"{renamed[name]}", name, extra={"to": renamed[name]})]))
+        else:
             tables.append(TableDiff(name, "removed", [Change("table-removed", "major", f"table {name} removed", name)]))
     with tempfile.TemporaryDirectory(prefix="brcd-diff-spill-") as spill:
         con = duckdb.connect(":memory:")
@@ -141,8 +152,8 @@ def diff_packages(old: Side, new: Side, *, limit: int | None = None) -> Diff:
                 tables.append(diff_table(con, a.resource(name), b.resource(name), limit))
         finally:
             con.close()
-    for name in b.resource_names:
-        if name not in a.resource_names:
+    for name in new_only:
+        if name not in renamed.values():
             tables.append(TableDiff(name, "added", [Change("table-added", "minor", f"table {name} added", name)]))
     for td in tables:
         changes.extend(td.changes)

@@ -61,7 +61,7 @@ def row_key(row: dict[str, Any], key: list[str]) -> str:
 
 
 def counts_line(td: TableDiff) -> str:
-    if td.status in ("added", "removed"):
+    if td.status in ("added", "removed", "renamed"):
         return f"table {td.status}"
     if td.rows is None:
         return "rows not compared (no common primary key)"
