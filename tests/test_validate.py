@@ -97,6 +97,13 @@ def test_an_unreadable_package_is_one_line_and_exit_2(tmp_path, breakage, code):
         validate_package(tmp_path)
 
 
+def test_the_cli_reports_profile_errors_from_its_helper_process(tmp_path):
+    pkg = build("descriptor-profile-error", tmp_path / "pkg")
+    data = json.loads(brcd("validate", str(pkg), "--format", "json").stdout)
+    assert [(e["code"], e["path"]) for e in data["errors"]] == [("package-error", "datapackage.json")]
+    assert "licenses" in data["errors"][0]["message"]
+
+
 def test_a_missing_descriptor_exits_2(tmp_path):
     out = brcd("validate", str(tmp_path / "nowhere"))
     assert out.returncode == 2 and "error[file-missing]" in out.stderr

@@ -38,16 +38,17 @@ def validate_package(package: "str | Path | Package | None", *, max_errors: int 
     """Validate a package (a datapackage.json path, its folder or a loaded Package)."""
     from brcd.package import Package, load_package
     from brcd.validate.collector import Collector
-    from brcd.validate.descriptor import check_hashes, check_profile
+    from brcd.validate.descriptor import check_hashes, start_profile_check
     from brcd.validate.structure import read_table
 
     pkg = package if isinstance(package, Package) else load_package(package)
     out = Collector(limit=max_errors, order={r.name: i for i, r in enumerate(pkg.resources)})
-    check_profile(pkg, out)
+    finish_profile_check = start_profile_check(pkg)
     digests: dict = {}
     tables: dict[str, Table | None] = {res.name: read_table(res, out, digests) for res in pkg.resources}
     _check_tables(tables, out)
     check_hashes(pkg, out, {name: fut.result() for name, fut in digests.items()})
+    finish_profile_check(out)
     return out.report()
 
 

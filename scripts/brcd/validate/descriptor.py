@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import copy
 import hashlib
-from typing import TYPE_CHECKING
+import os
+import sys
+import threading
+from typing import TYPE_CHECKING, Callable
 
 from brcd.report import Issue
 from brcd.validate.collector import Collector
@@ -17,21 +20,57 @@ if TYPE_CHECKING:  # pragma: no cover
 DESCRIPTOR = "datapackage.json"
 
 
-def check_profile(package: "Package", out: Collector) -> None:
-    """Errors of the descriptor (schemas inlined, so no file is read) against the profile."""
-    from frictionless import Package as FlPackage
-
+def start_profile_check(package: "Package") -> Callable[[Collector], None]:
+    """Start checking the descriptor (schemas inlined, so no file is read) against the profile;
+    return the function that adds its issues to the report. From a fresh process (the CLI) the
+    check runs in a forked child, so importing frictionless overlaps with the table checks."""
     descriptor = copy.deepcopy(package.descriptor)
     for res, loaded in zip(descriptor.get("resources", []), package.resources):
         res["schema"] = loaded.schema
+    fresh = "polars" not in sys.modules and threading.active_count() == 1
+    if not (fresh and hasattr(os, "fork")):
+        errors = profile_errors(descriptor)
+        return lambda out: _record(errors, out)
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork")
+    receive, send = ctx.Pipe(duplex=False)
+    child = ctx.Process(target=_child, args=(descriptor, send), daemon=True)
+    child.start()
+    send.close()
+
+    def finish(out: Collector) -> None:
+        try:
+            errors = receive.recv()
+        except (EOFError, OSError):  # the child died: check here instead
+            errors = profile_errors(descriptor)
+        child.join()
+        _record(errors, out)
+
+    return finish
+
+
+def _child(descriptor: dict, send) -> None:  # pragma: no cover - runs in the forked process
     try:
-        errors = list(FlPackage.metadata_validate(descriptor))
+        send.send(profile_errors(descriptor))
+    finally:
+        send.close()
+
+
+def profile_errors(descriptor: dict) -> list[tuple[str, str]]:
+    """(code, note) of each way the descriptor breaks the Data Package profile."""
+    from frictionless import Package as FlPackage
+
+    try:
+        return [(err.type, err.note) for err in FlPackage.metadata_validate(descriptor)]
     except Exception as exc:  # noqa: BLE001 - frictionless raises on some malformed descriptors
-        errors = []
-        out.add(Issue("package-error", None, DESCRIPTOR, message=f"the descriptor cannot be checked: {exc}."))
-    for err in errors:
-        out.add(Issue(err.type if err.type in ("package-error", "resource-error", "schema-error") else "package-error",
-                      None, DESCRIPTOR, message=f"{err.note}."))
+        return [("package-error", f"the descriptor cannot be checked: {exc}")]
+
+
+def _record(errors: list[tuple[str, str]], out: Collector) -> None:
+    for code, note in errors:
+        code = code if code in ("package-error", "resource-error", "schema-error") else "package-error"
+        out.add(Issue(code, None, DESCRIPTOR, message=f"{note}."))
 
 
 def check_hashes(package: "Package", out: Collector, digests: dict[str, tuple[int, str]]) -> None:

@@ -95,8 +95,10 @@ def table_schema(resource: "Resource", sink: dict[str, dict] | None = None, *,
     for f in resource.fields:
         if fields is not None and f["name"] not in fields:
             continue
-        columns[f["name"]] = pa.Column(dtype(f), checks=column_checks(f) if constraints else [],
-                                       nullable=not (required and _required(f)))
+        checks = column_checks(f) if constraints else []
+        nullable = not (required and _required(f))
+        if checks or not nullable:  # a column with nothing to check is left out (its type was parsed)
+            columns[f["name"]] = pa.Column(dtype(f), checks=checks, nullable=nullable)
     checks = [rule_check(rule, resource.name, sink if sink is not None else {})
               for rule in rules_for(resource.name, resource.fields)] if rules else []
     return pa.DataFrameSchema(columns, checks=checks, strict=False, name=resource.name)
@@ -143,46 +145,41 @@ def failures(resource: "Resource", typed: "pl.DataFrame", context: "pl.DataFrame
     few = [n for n, k in zip(names, approx) if height > 1000 and k <= distinct_share * height]
     many = [n for n in names if n not in few]
 
-    distinct = _distinct_frame(typed, few)
-    cases = _cases(table_schema(resource, fields=few, required=False, rules=False), distinct) if few else None
-    if cases is not None:
-        groups = cases.filter(pl.col("index").is_not_null()).group_by(["column", "check"], maintain_order=True) \
-            .agg(pl.col("index"))
-        for column, check, index in groups.iter_rows():
-            bad = distinct[column].gather(index)
-            rows = np.flatnonzero(typed.select(pl.col(column).is_in(bad.implode()).fill_null(False)).to_series().to_numpy())
-            yield "constraint", column, check, rows
-    full = table_schema(resource, fields=many, rules=False)
+    if few:
+        distinct = _distinct_frame(typed, few)
+        cases = _cases(table_schema(resource, fields=few, required=False, rules=False), distinct)
+        if cases is not None:
+            groups = cases.filter(pl.col("index").is_not_null()).group_by(["column", "check"], maintain_order=True) \
+                .agg(pl.col("index"))
+            for column, check, index in groups.iter_rows():
+                bad = distinct[column].gather(index).implode()
+                rows = np.flatnonzero(typed.select(pl.col(column).is_in(bad).fill_null(False)).to_series().to_numpy())
+                yield "constraint", column, check, rows
+    sink: dict[str, dict] = {}
+    full = table_schema(resource, sink, fields=many)
     required_few = [f["name"] for f in resource.fields if f["name"] in few and _required(f)]
     if required_few:
         full = full.add_columns(table_schema(resource, fields=required_few, constraints=False, rules=False).columns)
-    yield from _column_failures(_cases(full, typed))
-
-    sink: dict[str, dict] = {}
-    cases = _cases(table_schema(resource, sink, fields=[], rules=True), context)
-    if cases is None:
-        return
-    for check, index in cases.filter(pl.col("index").is_not_null()).group_by(["check"], maintain_order=True) \
-            .agg(pl.col("index").sort()).iter_rows():
-        code = check[len(RULE_TAG):]
-        index = np.asarray(index, dtype=np.int64)
-        for field, mask in sink.get(code, {}).items():
-            rows = index[mask.to_numpy()[index]]
-            if len(rows):
-                yield "rule", field, code, rows
+    yield from _model_failures(_cases(full, context), sink)
 
 
-def _column_failures(cases: "pl.DataFrame | None") -> Iterator[tuple[str, str, str, "np.ndarray"]]:
+def _model_failures(cases: "pl.DataFrame | None", sink: dict[str, dict]) -> Iterator[tuple[str, str, str, "np.ndarray"]]:
     import numpy as np
     import polars as pl
 
     if cases is None:
         return
-    groups = cases.filter(pl.col("index").is_not_null()).group_by(["column", "check"], maintain_order=True) \
-        .agg(pl.col("index").sort())
+    groups = cases.filter(pl.col("index").is_not_null()) \
+        .group_by(["column", "check"], maintain_order=True).agg(pl.col("index").sort())
     for column, check, index in groups.iter_rows():
         rows = np.asarray(index, dtype=np.int64)
         if check == "not_nullable":
             yield "required", column, "required", rows
+        elif str(check).startswith(RULE_TAG):
+            code = check[len(RULE_TAG):]
+            for field, mask in sink.get(code, {}).items():
+                hit = rows[mask.to_numpy()[rows]]
+                if len(hit):
+                    yield "rule", field, code, hit
         else:
             yield "constraint", column, str(check), rows
