@@ -1,8 +1,8 @@
 """Benchmark `brcd build` on a package with a 1M-row incidents table.
 
-Prints the time of each step (hash, validate, DuckDB file, Parquet, SQLite), the peak RSS of
-the build process (VmHWM, measured in its own process), the output sizes, and the time of
-a second, skipped build. Targets (issue 4): SQLite <= 3 s, peak memory <= 1 GiB.
+Prints the time of each step (hash, validate, DuckDB file, Parquet, SQLite) and the peak RSS
+of the build process (VmHWM, measured in its own process), once with validation and once
+without (the build's own steps), the output sizes, and the time of a second, skipped build. Targets (issue 4): SQLite <= 3 s, peak memory <= 1 GiB.
 (sqlite-utils needs 61 s for the same rows on this kind of machine.)
 
 Usage: python tests/benchmarks/bench_build.py [N_ROWS]
@@ -31,7 +31,7 @@ import json, sys, time
 from pathlib import Path
 from brcd.build import build
 start = time.perf_counter()
-first = build(Path(sys.argv[1]), Path(sys.argv[2]), force=True)
+first = build(Path(sys.argv[1]), Path(sys.argv[2]), force=True, validate=sys.argv[3] == "validate")
 total = time.perf_counter() - start
 start = time.perf_counter()
 again = build(Path(sys.argv[1]), Path(sys.argv[2]))
@@ -51,17 +51,18 @@ def main() -> None:
         subprocess.run([sys.executable, "-c", SETUP, str(pkg), str(N)], check=True, stdout=subprocess.DEVNULL)
         csv_mb = (pkg / "tables" / "incidents.csv").stat().st_size / 2**20
         print(f"setup: {N:,} incidents rows ({csv_mb:.0f} MiB CSV) in {time.perf_counter() - start:.1f} s")
-        proc = subprocess.run([sys.executable, "-c", CHILD, str(pkg / "datapackage.json"), str(out)],
-                              capture_output=True, text=True)
-        if proc.returncode:
-            sys.exit(proc.stderr)
-        r = json.loads(proc.stdout.strip().splitlines()[-1])
-        steps = ", ".join(f"{k} {v:.2f} s" for k, v in r["steps"].items())
-        sqlite_s = r["steps"]["sqlite"]
-        print(f"build: {r['total']:.2f} s in all ({steps})")
-        print(f"sqlite step: {sqlite_s:.2f} s (target <= 3 s, ratio {sqlite_s / 3:.2f}; sqlite-utils 61 s, "
-              f"ratio {sqlite_s / 61:.2f})")
-        print(f"peak memory: {r['peak_mib']:.0f} MiB (target <= 1024, ratio {r['peak_mib'] / 1024:.2f})")
+        for mode in ("validate", "no-validate"):
+            proc = subprocess.run([sys.executable, "-c", CHILD, str(pkg / "datapackage.json"), str(out / mode), mode],
+                                  capture_output=True, text=True)
+            if proc.returncode:
+                sys.exit(proc.stderr)
+            r = json.loads(proc.stdout.strip().splitlines()[-1])
+            steps = ", ".join(f"{k} {v:.2f} s" for k, v in r["steps"].items())
+            sqlite_s = r["steps"]["sqlite"]
+            print(f"[{mode}] build: {r['total']:.2f} s in all ({steps})")
+            print(f"[{mode}] sqlite step: {sqlite_s:.2f} s (target <= 3 s, ratio {sqlite_s / 3:.2f}; "
+                  f"sqlite-utils 61 s, ratio {sqlite_s / 61:.2f})")
+            print(f"[{mode}] peak memory: {r['peak_mib']:.0f} MiB (target <= 1024, ratio {r['peak_mib'] / 1024:.2f})")
         print("sizes: " + ", ".join(f"{k} {v / 2**20:.0f} MiB" for k, v in r["sizes"].items()))
         print(f"second build with unchanged inputs: {r['skip']:.2f} s (skipped: {r['skipped']})")
 

@@ -58,7 +58,7 @@ def sqlite_select_sql(t: TableLayout, source: str) -> str:
     for f in t.fields:
         name, ftype = q(f["name"]), f.get("type", "string")
         if ftype == "date":
-            cols.append(f"strftime({name}, '%Y-%m-%d') AS {name}")
+            cols.append(f"CAST({name} AS VARCHAR) AS {name}")  # ISO YYYY-MM-DD
         elif ftype == "datetime":
             cols.append(f"strftime({name}, '%Y-%m-%dT%H:%M:%S') AS {name}")
         elif ftype == "boolean":
