@@ -250,14 +250,13 @@ def add_context(table: str, typed: "pl.DataFrame", typed_by_name: dict[str, "pl.
         d = districts.filter(pl.col("latitude").is_not_null() & pl.col("longitude").is_not_null()) \
             .unique("district_id", keep="first")
         area = d["area_km2"].to_list() if "area_km2" in d.columns else [None] * d.height
-        ids = d["district_id"].to_list()
-        lat = dict(zip(ids, d["latitude"].to_list()))
-        lon = dict(zip(ids, d["longitude"].to_list()))
-        rad = dict(zip(ids, (geo.district_radius_km(a) for a in area)))
-        col = pl.col("district_id")
-        extra += [col.replace_strict(lat, default=None, return_dtype=pl.Float64).alias("_district_lat"),
-                  col.replace_strict(lon, default=None, return_dtype=pl.Float64).alias("_district_lon"),
-                  col.replace_strict(rad, default=None, return_dtype=pl.Float64).alias("_district_radius_km")]
+        points = pl.DataFrame({"district_id": d["district_id"], "_district_lat": d["latitude"],
+                               "_district_lon": d["longitude"],
+                               "_district_radius_km": [geo.district_radius_km(a) for a in area]},
+                              schema_overrides={"_district_radius_km": pl.Float64})
+        # join only the key column: the table's other columns stay where they are
+        joined = typed.select("district_id").join(points, on="district_id", how="left", maintain_order="left")
+        extra += [joined[c] for c in ("_district_lat", "_district_lon", "_district_radius_km")]
     out = typed.with_columns(extra)
     incidents = typed_by_name.get("incidents")
     if table == "statements" and incidents is not None and _has(typed, "related_incident_id") \

@@ -35,6 +35,11 @@ def check_unique(table: Table, out: Collector) -> None:
     for code, cols in keys:
         present = pl.all_horizontal(pl.col(c).is_not_null() for c in cols)
         key = pl.struct(cols) if len(cols) > 1 else pl.col(cols[0])
+        if len(cols) == 1:  # the usual case, every key distinct, costs one pass
+            counts = frame.select(pl.col(cols[0]).drop_nulls().n_unique().alias("u"),
+                                  pl.col(cols[0]).is_not_null().sum().alias("n")).row(0)
+            if counts[0] == counts[1]:
+                continue
         dup = np.flatnonzero(frame.select(present & key.is_duplicated() & ~key.is_first_distinct() & ok)
                              .to_series().to_numpy())
         if not len(dup):
@@ -65,20 +70,34 @@ def _key_values(table: Table | None, fields: list[str]) -> "pl.DataFrame | None"
     return table.frame.select(fields).filter(pl.all_horizontal(pl.col(f).is_not_null() for f in fields)).unique()
 
 
+def _missing(values: "pl.Series", target: Table | None, field: str) -> "pl.Series | None":
+    """The distinct `values` not found in `target.field` (None: the target cannot be read).
+    The referenced column is scanned once against the few distinct values, not hashed whole."""
+    if target is None or field not in target.frame.columns:
+        return None
+    values = values.drop_nulls().unique()
+    column = target.frame[field]
+    found = column.filter(column.is_in(values.implode()))
+    return values.filter(~values.is_in(found.implode()))
+
+
 def check_foreign_keys(table: Table, tables: dict[str, Table | None], out: Collector) -> None:
     import polars as pl
 
     ok = pl.Series(table.row_ok)
     for fk in table.resource.foreign_keys:
         cols, ref = fk["fields"], fk["reference"]
-        parent = _key_values(tables.get(ref["resource"]), ref["fields"])
-        if parent is None:
-            continue  # the referenced table is missing or unreadable: reported on its own
         present = pl.all_horizontal(pl.col(c).is_not_null() for c in cols) & ok
         if len(cols) == 1:
-            bad = table.frame.select(present & ~pl.col(cols[0]).is_in(parent.to_series().implode())).to_series()
+            missing = _missing(table.frame[cols[0]], tables.get(ref["resource"]), ref["fields"][0])
+            if missing is None or not len(missing):
+                continue
+            bad = table.frame.select(present & pl.col(cols[0]).is_in(missing.implode())).to_series()
             rows = np.flatnonzero(bad.to_numpy())
         else:
+            parent = _key_values(tables.get(ref["resource"]), ref["fields"])
+            if parent is None:
+                continue  # the referenced table is missing or unreadable: reported on its own
             child = table.frame.select(cols).with_row_index(ROW).filter(present)
             rows = child.join(parent.rename(dict(zip(ref["fields"], cols))), on=cols, how="anti")[ROW].sort().to_numpy()
         _report_missing(table, out, rows, None, cols, ref["resource"], ref["fields"])
@@ -89,14 +108,16 @@ def check_list_references(table: Table, tables: dict[str, Table | None], out: Co
 
     for lr in table.resource.list_references():
         field = lr["field"]
-        parent = _key_values(tables.get(lr["resource"]), [lr["resource_field"]])
-        if parent is None or field not in table.frame.columns:
+        if field not in table.frame.columns:
             continue
         items = table.frame.select(pl.col(field).str.split(lr["delimiter"])).with_row_index(ROW) \
             .filter(pl.Series(table.row_ok)).explode(field) \
             .filter(pl.col(field).is_not_null() & (pl.col(field) != ""))
-        missing = items.filter(~pl.col(field).is_in(parent.to_series().implode()))
-        _report_missing(table, out, missing[ROW].to_numpy(), missing[field].to_list(), [field], lr["resource"],
+        missing = _missing(items[field], tables.get(lr["resource"]), lr["resource_field"])
+        if missing is None or not len(missing):
+            continue
+        hit = items.filter(pl.col(field).is_in(missing.implode()))
+        _report_missing(table, out, hit[ROW].to_numpy(), hit[field].to_list(), [field], lr["resource"],
                         [lr["resource_field"]])
 
 

@@ -98,7 +98,7 @@ def read_table(resource: "Resource", out: Collector, digests: dict | None = None
         out.add(Issue("bom", resource.name, rel, line=1, column=1,
                       message="the file starts with a UTF-8 byte-order mark (BOM)."))
         raw = raw[len(BOM):]
-    _check_encoding(raw, resource, out)
+    clean = _check_encoding(raw, resource, out)
     if b"\r" in raw:
         _check_line_endings(raw, resource, out)
     if EMPTY.match(raw):
@@ -106,16 +106,16 @@ def read_table(resource: "Resource", out: Collector, digests: dict | None = None
         return None
     if not _check_header(raw, resource, out):
         return None
-    table = _read_fast(raw, resource)
+    table = _read_fast(raw, resource, "utf8" if clean else "utf8-lossy")
     if table is None:
         table = _read_exact(raw, resource, out)
     _report_rows(table, out)
     return table
 
 
-def _check_encoding(raw: bytes, resource: "Resource", out: Collector) -> None:
+def _check_encoding(raw: bytes, resource: "Resource", out: Collector) -> bool:
     """One `encoding-error` per byte sequence that is not UTF-8 (then the decoder resumes on
-    the next line), with its line and, from the bytes before it, its field."""
+    the next line), with its line and, from the bytes before it, its field. True when clean."""
     view = memoryview(raw)
     pos, line, counted_to = 0, 1, 0
     found, shown = 0, []
@@ -144,6 +144,7 @@ def _check_encoding(raw: bytes, resource: "Resource", out: Collector) -> None:
             break
         pos = nl + 1
     out.add_many(found, shown)
+    return not found
 
 
 def _field_of(prefix: bytes, resource: "Resource", issue: Issue) -> None:
@@ -206,7 +207,7 @@ def _check_header(raw: bytes, resource: "Resource", out: Collector) -> bool:
     return False
 
 
-def _read_fast(raw: bytes, resource: "Resource") -> Table | None:
+def _read_fast(raw: bytes, resource: "Resource", encoding: str = "utf8-lossy") -> Table | None:
     import polars as pl
 
     if b"\r" in raw:
@@ -218,10 +219,8 @@ def _read_fast(raw: bytes, resource: "Resource") -> Table | None:
     width = len(names)
     try:
         lines = pl.read_csv(raw, has_header=False, separator=sep, quote_char=None, schema={"l": pl.Utf8},
-                            empty_string_is_null=False, encoding="utf8-lossy")["l"]
-        frame = pl.read_csv(raw, has_header=False, schema={n: pl.Utf8 for n in names}, missing_columns="insert",
-                            truncate_ragged_lines=True, encoding="utf8-lossy")
-    except Exception:  # noqa: BLE001 - polars refuses malformed quoting: the exact reader reports it
+                            empty_string_is_null=False, encoding=encoding)["l"]
+    except Exception:  # noqa: BLE001
         return None
     n = len(lines)
     length = lines.str.len_bytes().cast(pl.Int64).to_numpy()
@@ -245,6 +244,11 @@ def _read_fast(raw: bytes, resource: "Resource") -> Table | None:
     else:
         qrec, texts, rec_len, line_no = qidx, quoted_lines, length, np.arange(1, n + 1)
     del lines, quoted_lines
+    try:  # read after the lines are freed: the two would not fit in memory together
+        frame = pl.read_csv(raw, has_header=False, schema={n: pl.Utf8 for n in names}, missing_columns="insert",
+                            truncate_ragged_lines=True, encoding=encoding)
+    except Exception:  # noqa: BLE001 - polars refuses malformed quoting: the exact reader reports it
+        return None
     if len(line_no) != frame.height or frame.height == 0:
         return None
     body = frame.slice(1)
