@@ -2,13 +2,17 @@
 
 `DIR/brcd-<version>.zip` holds, under `brcd-<version>/`: `datapackage.json` (every resource
 with `bytes` and a `sha256:` hash, and `brcd:files` listing the size and hash of every other
-file), the CSVs and schemas, `brcd.sqlite`, `brcd.duckdb`, `parquet/<table>.parquet`, the
-README, CHANGELOG, CITATION.cff and licences, and `SHA256SUMS` (every other file of the
-release, in `sha256sum` format). `DIR/SHA256SUMS` lists the zips in DIR.
+file), the CSVs and schemas, `brcd.sqlite`, `parquet/<table>.parquet`, the README,
+CHANGELOG, CITATION.cff and licences, and `SHA256SUMS` (every other file of the release, in
+`sha256sum` format). The DuckDB file goes beside the zip as `DIR/brcd-<version>.duckdb`, and
+`DIR/SHA256SUMS` lists the zips and DuckDB files in DIR.
 
-Two releases of the same inputs are byte-identical: entries are sorted, every entry has the
-same timestamp (1980-01-01, or SOURCE_DATE_EPOCH when set) and permissions, and the
-databases are built deterministically (see `brcd.build`).
+Two releases of the same inputs give a byte-identical zip: entries are sorted, every entry
+has the same timestamp (1980-01-01, or SOURCE_DATE_EPOCH when set) and permissions, and the
+SQLite and Parquet files are built deterministically (see `brcd.build`). DuckDB (1.5) does
+not write the same bytes twice for the same table once it holds about a million rows (even
+on one thread, reading the same Parquet file), so its file stays outside the zip and outside
+that promise; its checksum is still in `DIR/SHA256SUMS`.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ FILE_MODE = 0o644
 @dataclass(frozen=True)
 class ReleaseResult:
     zip_path: Path
+    duckdb_path: Path
     sums_path: Path
     version: str
     files: list[str]
@@ -93,9 +98,9 @@ def package_files(pkg: Package) -> list[tuple[str, Path]]:
 
 
 def built_files(build_dir: Path, pkg: Package) -> list[tuple[str, Path]]:
-    from brcd.build import DUCKDB_NAME, PARQUET_DIR, SQLITE_NAME
+    from brcd.build import PARQUET_DIR, SQLITE_NAME
 
-    out = [(SQLITE_NAME, build_dir / SQLITE_NAME), (DUCKDB_NAME, build_dir / DUCKDB_NAME)]
+    out = [(SQLITE_NAME, build_dir / SQLITE_NAME)]
     out += [(f"{PARQUET_DIR}/{r.name}.parquet", build_dir / PARQUET_DIR / f"{r.name}.parquet") for r in pkg.resources]
     return out
 
@@ -149,8 +154,8 @@ def write_zip(target: Path, prefix: str, entries: list[tuple[str, Path | bytes]]
                         shutil.copyfileobj(src, out, 1 << 20)
 
 
-def update_outer_sums(out_dir: Path, zip_name: str, digest: str) -> Path:
-    """Add or replace the zip's line in DIR/SHA256SUMS, dropping lines of files that no longer exist."""
+def update_outer_sums(out_dir: Path, digests: dict[str, str]) -> Path:
+    """Add or replace lines in DIR/SHA256SUMS, dropping lines of files that no longer exist."""
     sums_path = out_dir / SUMS
     current: dict[str, str] = {}
     if sums_path.is_file():
@@ -159,14 +164,14 @@ def update_outer_sums(out_dir: Path, zip_name: str, digest: str) -> Path:
         except BrcdError:
             current = {}
     current = {name: value for name, value in current.items() if (out_dir / name).is_file()}
-    current[zip_name] = digest
+    current.update(digests)
     atomic_write_text(sums_path, format_sums(current))
     return sums_path
 
 
 def release(package: str | Path | Package | None = None, out_dir: Path = Path("dist")) -> ReleaseResult:
     """Build the package and write `out_dir/<name>-<version>.zip` and `out_dir/SHA256SUMS`."""
-    from brcd.build import build
+    from brcd.build import DUCKDB_NAME, build
 
     pkg = package if isinstance(package, Package) else load_package(package)
     name = release_name(pkg)
@@ -185,6 +190,8 @@ def release(package: str | Path | Package | None = None, out_dir: Path = Path("d
         entries.append((SUMS, format_sums(sums).encode("utf-8")))
         zip_path = out_dir / f"{name}.zip"
         write_zip(zip_path, name, entries)
-    zip_digest = file_digest(zip_path)[1].split(":", 1)[1]
-    sums_path = update_outer_sums(out_dir, zip_path.name, zip_digest)
-    return ReleaseResult(zip_path, sums_path, pkg.version, sorted(arc for arc, _ in entries))
+        duckdb_path = out_dir / f"{name}.duckdb"
+        with atomic_path(duckdb_path) as tmp_duckdb:
+            shutil.copyfile(build_dir / DUCKDB_NAME, tmp_duckdb)
+    sums_path = update_outer_sums(out_dir, {p.name: file_digest(p)[1].split(":", 1)[1] for p in (zip_path, duckdb_path)})
+    return ReleaseResult(zip_path, duckdb_path, sums_path, pkg.version, sorted(arc for arc, _ in entries))

@@ -2,7 +2,8 @@
 
 Every file of a release has two independent records: `SHA256SUMS` inside the release and
 `datapackage.json` (the resources' `hash` for the CSVs, `brcd:files` for the rest); the zip
-adds a CRC per member and `DIR/SHA256SUMS` a hash of the whole zip. Comparing a file with
+adds a CRC per member and `DIR/SHA256SUMS` a hash of the whole zip (and of the DuckDB file
+released beside it). Comparing a file with
 both records tells which file changed: when the file matches one record and not the other,
 the damaged file is the record. Then the unpacked package is validated in full.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 import json
 import tempfile
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -64,6 +66,12 @@ def check_outer_sums(zip_path: Path, report: VerifyReport) -> bool:
     except (BrcdError, UnicodeDecodeError):
         report.add(SUMS, f"{sums_path} is not a readable checksum list.")
         return True
+    duckdb_name = zip_path.with_suffix(".duckdb").name  # the DuckDB file released beside the zip
+    if duckdb_name in sums:
+        if not (zip_path.parent / duckdb_name).is_file():
+            report.add(duckdb_name, f"listed in {sums_path} but missing.")
+        elif sums[duckdb_name] != sha256_hex(zip_path.parent / duckdb_name):
+            report.add(duckdb_name, f"sha256 differs from {sums_path}.")
     if zip_path.name in sums and sums[zip_path.name] != sha256_hex(zip_path):
         report.add(zip_path.name, f"sha256 differs from {sums_path}.")
         return False
@@ -94,10 +102,8 @@ def extract(zip_path: Path, dest: Path, report: VerifyReport) -> Path | None:
                 with zf.open(info) as src, target.open("wb") as out:
                     while chunk := src.read(1 << 20):
                         out.write(chunk)
-            except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+            except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError) as exc:
                 report.add(name.split("/", 1)[-1], f"damaged inside {zip_path.name} ({exc}).")
-            except Exception as exc:  # zlib.error and friends from a corrupt deflate stream
-                report.add(name.split("/", 1)[-1], f"damaged inside {zip_path.name} ({type(exc).__name__}: {exc}).")
     try:
         return release_root(dest)
     except BrcdError:

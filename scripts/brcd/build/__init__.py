@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import shutil
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -186,7 +185,3 @@ def remove_stale_parquet(parquet_dir: Path, keep: set[str]) -> None:
     for path in parquet_dir.glob("*.parquet"):
         if path.stem not in keep:
             path.unlink()
-
-
-def clean(out_dir: Path) -> None:  # pragma: no cover - convenience for callers
-    shutil.rmtree(out_dir, ignore_errors=True)

@@ -31,8 +31,9 @@ def connect(temp_dir: Path) -> "duckdb.DuckDBPyConnection":
     con.execute(f"SET memory_limit = {lit(MEMORY_LIMIT)}")
     con.execute(f"SET temp_directory = {lit(str(temp_dir))}")
     con.execute("SET preserve_insertion_order = true")
-    # Parallel inserts cut row groups differently from run to run, and so change the DuckDB
-    # file's bytes; one thread keeps the file reproducible (SQLite and Parquet do not need it).
+    # Parallel inserts cut row groups differently from run to run. One thread makes small
+    # files reproducible; at about a million rows DuckDB 1.5 still writes other bytes on each
+    # run, so releases keep brcd.duckdb out of the byte-identical zip (see brcd.release).
     con.execute("SET threads = 1")
     return con
 

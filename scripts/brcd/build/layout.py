@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from brcd.package import Package, Resource
+from brcd.types import quote_ident as q, quote_literal as lit
 
 # Free-text columns get a full-text index: titles, names, descriptions, notes, summaries, quotes.
 FREE_TEXT = ("title", "name", "site_name", "description", "summary", "notes")
@@ -113,8 +114,6 @@ def package_layout(package: Package) -> tuple[list[TableLayout], list[LinkTable]
 
 def links_select_sql(link: LinkTable, source: str) -> str:
     """DuckDB SELECT giving one row per list item, in (owner, position) order."""
-    from brcd.types import quote_ident as q, quote_literal as lit
-
     owner, lst = q(link.owner_key), q(link.list_field)
     return (f"SELECT {owner}, trim(item) AS {q(link.item_column)}, CAST(pos AS INTEGER) AS position FROM ("
             f"SELECT {owner}, unnest(parts) AS item, generate_subscripts(parts, 1) AS pos FROM ("

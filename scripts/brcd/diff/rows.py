@@ -21,6 +21,8 @@ if TYPE_CHECKING:  # pragma: no cover
     import duckdb
 
 RENAME_MIN_SHARE = 0.9
+KINDS_IN_OLD = "'removed', 'changed'"
+KINDS_IN_NEW = "'added', 'changed'"
 
 
 @dataclass
@@ -113,8 +115,8 @@ def diff_rows(con: "duckdb.DuckDBPyConnection", old: Resource, new: Resource, ke
         match = " AND ".join(f"t.{q(pair[side])} = dk.{k}" for pair, k in zip(key, ks))
         return (f"SELECT t.* FROM {relation(res)} t SEMI JOIN (SELECT * FROM dk WHERE kind IN ({kinds})) dk ON {match}")
 
-    in_parallel(con, [(f"CREATE OR REPLACE TABLE r_old AS {rows_of(old, 0, chr(39) + 'removed' + chr(39) + ', ' + chr(39) + 'changed' + chr(39))}", old),
-                      (f"CREATE OR REPLACE TABLE r_new AS {rows_of(new, 1, chr(39) + 'added' + chr(39) + ', ' + chr(39) + 'changed' + chr(39))}", new)])
+    in_parallel(con, [(f"CREATE OR REPLACE TABLE r_old AS {rows_of(old, 0, KINDS_IN_OLD)}", old),
+                      (f"CREATE OR REPLACE TABLE r_new AS {rows_of(new, 1, KINDS_IN_NEW)}", new)])
     k_old, k_new = key[0]
     on = " AND ".join(f"o.{q(a)} = n.{q(b)}" for a, b in key)
     cells = ", ".join(f"struct_pack(c := {lit(b)}, o := o.{q(a)}, n := n.{q(b)})" for a, b in value_cols)

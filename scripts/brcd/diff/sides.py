@@ -8,6 +8,7 @@ import subprocess
 import tarfile
 import tempfile
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -57,11 +58,8 @@ def unzip(zip_path: Path, dest: Path, spec: str) -> Path:
                 if not str(target).startswith(str(dest.resolve()) + "/"):
                     raise zipfile.BadZipFile(f"member {info.filename} points outside the archive")
             zf.extractall(dest)
-    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+    except (zipfile.BadZipFile, zlib.error, OSError, EOFError) as exc:
         raise BrcdError("corrupt-zip", f"{spec!r} is not a readable zip ({exc}).", file=zip_path,
-                        hint="download the release again, or pass a folder or a git ref.") from None
-    except Exception as exc:  # zlib.error from a damaged deflate stream
-        raise BrcdError("corrupt-zip", f"{spec!r} is damaged ({type(exc).__name__}: {exc}).", file=zip_path,
                         hint="download the release again, or pass a folder or a git ref.") from None
     return package_folder(dest, spec)
 
