@@ -97,6 +97,32 @@ def test_an_unreadable_package_is_one_line_and_exit_2(tmp_path, breakage, code):
         validate_package(tmp_path)
 
 
+@pytest.mark.parametrize("field, constraint, value", [
+    ("incident_id", "pattern", "^(BAL"), ("fatalities_best", "enum", ["a", "b"]), ("event_date", "minimum", "soon"),
+])
+def test_a_constraint_that_cannot_apply_is_a_broken_schema(tmp_path, field, constraint, value):
+    pkg = shutil.copytree(FIXTURES / "base", tmp_path / "pkg")
+    descriptor = json.loads((pkg / "datapackage.json").read_text())
+    incidents = next(r for r in descriptor["resources"] if r["name"] == "incidents")
+    next(f for f in incidents["schema"]["fields"] if f["name"] == field).setdefault("constraints", {})[constraint] = value
+    (pkg / "datapackage.json").write_text(json.dumps(descriptor))
+    out = brcd("validate", str(pkg))
+    assert out.returncode == 2 and "error[schema-error]" in out.stderr and field in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_a_failing_check_is_reported_not_raised(tmp_path, monkeypatch):
+    import brcd.validate.keys as keys
+
+    def broken(*args):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(keys, "check_unique", broken)
+    report = validate_package(shutil.copytree(FIXTURES / "base", tmp_path / "pkg"))
+    assert {e.code for e in report.errors} == {"check-error"} and not report.valid
+    assert "boom" in report.errors[0].message
+
+
 def test_the_cli_reports_profile_errors_from_its_helper_process(tmp_path):
     pkg = build("descriptor-profile-error", tmp_path / "pkg")
     data = json.loads(brcd("validate", str(pkg), "--format", "json").stdout)

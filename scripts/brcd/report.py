@@ -50,6 +50,7 @@ HINTS: dict[str, str] = {
     "unique-error": "the field must be unique: change one of the repeated values.",
     "formula-injection": "a spreadsheet would run this cell as a formula: reword it, or put a letter or a space-free word first.",
     "whitespace": "remove the spaces at the start or end of the cell.",
+    "check-error": "this is a bug in brcd validate: please report it with the file that triggers it.",
     # domain rules
     "fatalities-order": "make fatalities_low <= fatalities_best <= fatalities_high.",
     "fatalities-parts": "the deaths by side must not add up to more than the total: fix the parts or the total.",

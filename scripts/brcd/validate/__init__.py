@@ -61,13 +61,28 @@ def _check_tables(tables: "dict[str, Table | None]", out) -> None:
         if table is None:
             continue
         typed[name] = typed_frame(table, out)
-        check_text(table, out)
-        check_unique(table, out)
-        check_foreign_keys(table, tables, out)
-        check_list_references(table, tables, out)
+        for check in (check_text, check_unique):
+            _guarded(check, table, out, table, out)
+        for check in (check_foreign_keys, check_list_references):
+            _guarded(check, table, out, table, tables, out)
     for name, table in tables.items():
         if table is not None:
-            _check_model(table, typed, out)
+            _guarded(_check_model, table, out, table, typed, out)
+
+
+def _guarded(check, table: "Table", out, *args) -> None:
+    """Run one check; a bug in it becomes a loud `check-error` in the report, not a traceback,
+    and the other checks still run. A broken schema (`BrcdError`) still stops the run."""
+    from brcd.errors import BrcdError
+
+    try:
+        check(*args)
+    except BrcdError:
+        raise
+    except Exception as exc:  # noqa: BLE001
+        out.add(Issue("check-error", table.name, table.resource.relpath,
+                      message=f"the check {check.__name__} failed on this table ({type(exc).__name__}: {exc});"
+                              " the table may hold errors it did not report."))
 
 
 def _check_model(table: "Table", typed: "dict[str, pl.DataFrame]", out) -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any, Iterator
 
+from brcd.errors import BrcdError
 from brcd.validate.checks import Rule, rules_for
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -37,30 +38,49 @@ def dtype(field: dict[str, Any]) -> Any:
 
 
 def _bound(field: dict[str, Any], value: Any) -> Any:
-    if field.get("type") == "date" and isinstance(value, str):
+    """A constraint's value in the field's type (ValueError when it does not fit)."""
+    ftype = field.get("type", "string")
+    if ftype == "date" and isinstance(value, str):
         return dt.date.fromisoformat(value)
+    if ftype == "integer" and not isinstance(value, bool):
+        if float(value) != int(float(value)):
+            raise ValueError(value)
+        return int(float(value))
+    if ftype == "number" and not isinstance(value, bool):
+        return float(value)
+    if ftype == "string" and not isinstance(value, str):
+        raise ValueError(value)
     return value
 
 
-def column_checks(field: dict[str, Any]) -> list["pa.Check"]:
+def column_checks(field: dict[str, Any], where: Any = None) -> list["pa.Check"]:
+    """The field's constraints as pandera checks; a constraint that cannot apply (a bad
+    regular expression, a bound of the wrong type) is a broken schema: `BrcdError`, exit 2."""
     import pandera.polars as pa
+    import polars as pl
 
     cons = field.get("constraints") or {}
     ftype = field.get("type", "string")
+    name = field["name"]
     checks = []
-    if "enum" in cons:
-        values = [_bound(field, v) for v in cons["enum"]]
-        checks.append(pa.Check.isin(values, error="enum"))
-    if "pattern" in cons and ftype == "string":
-        checks.append(pa.Check.str_matches(f"^(?:{cons['pattern']})$", error="pattern"))
-    if "minimum" in cons and ftype != "string":
-        checks.append(pa.Check.ge(_bound(field, cons["minimum"]), error="minimum"))
-    if "maximum" in cons and ftype != "string":
-        checks.append(pa.Check.le(_bound(field, cons["maximum"]), error="maximum"))
-    if "minLength" in cons and ftype == "string":
-        checks.append(pa.Check.str_length(min_value=cons["minLength"], error="minLength"))
-    if "maxLength" in cons and ftype == "string":
-        checks.append(pa.Check.str_length(max_value=cons["maxLength"], error="maxLength"))
+    try:
+        if "enum" in cons:
+            checks.append(pa.Check.isin([_bound(field, v) for v in cons["enum"]], error="enum"))
+        if "pattern" in cons and ftype == "string":
+            pattern = f"^(?:{cons['pattern']})$"
+            pl.Series([""], dtype=pl.Utf8).str.contains(pattern)  # compiles the expression or raises
+            checks.append(pa.Check.str_matches(pattern, error="pattern"))
+        if "minimum" in cons and ftype != "string":
+            checks.append(pa.Check.ge(_bound(field, cons["minimum"]), error="minimum"))
+        if "maximum" in cons and ftype != "string":
+            checks.append(pa.Check.le(_bound(field, cons["maximum"]), error="maximum"))
+        if "minLength" in cons and ftype == "string":
+            checks.append(pa.Check.str_length(min_value=int(cons["minLength"]), error="minLength"))
+        if "maxLength" in cons and ftype == "string":
+            checks.append(pa.Check.str_length(max_value=int(cons["maxLength"]), error="maxLength"))
+    except (ValueError, TypeError, pl.exceptions.PolarsError) as exc:
+        raise BrcdError("schema-error", f"a constraint of field {name!r} cannot be applied: {exc}.", file=where,
+                        hint="give each constraint a value of the field's type and a valid regular expression.") from None
     return checks
 
 
@@ -95,7 +115,7 @@ def table_schema(resource: "Resource", sink: dict[str, dict] | None = None, *,
     for f in resource.fields:
         if fields is not None and f["name"] not in fields:
             continue
-        checks = column_checks(f) if constraints else []
+        checks = column_checks(f, resource.schema_path or resource.root / "datapackage.json") if constraints else []
         nullable = not (required and _required(f))
         if checks or not nullable:  # a column with nothing to check is left out (its type was parsed)
             columns[f["name"]] = pa.Column(dtype(f), checks=checks, nullable=nullable)
