@@ -1,7 +1,7 @@
 """Benchmark: the BRCD site under load on a synthetic 1M-row incidents table.
 
     python tests/benchmarks/bench_serve.py [--rows 1000000] [--seconds 10] [--connections 8]
-                                           [--baseline] [--keep DIR]
+                                           [--index-plan] [--baseline] [--keep DIR]
 
 Writes a synthetic package (tests/benchmarks/synth.py), starts `brcd serve` on it (which
 builds the SQLite file), then for each scenario keeps `--connections` HTTP connections busy for
@@ -21,6 +21,11 @@ first request (the database is immutable). The first ("cold") request of each sc
 separately and printed, so the uncached cost is visible too. `--baseline` also runs the table
 page and filtered JSON against plain `datasette serve --immutable` with Datasette's defaults
 (facet suggestions on, no metadata, no inspect file) for the ratio.
+
+`--index-plan` adds the composite indexes `brcd.site.index_plan` recommends (each filter column
+paired with the table's sort column) to the benchmark's own built database before serving, to
+measure what they change; without it any such index left in a `--keep` folder is dropped, so the
+database is exactly what `brcd build` wrote.
 """
 
 from __future__ import annotations
@@ -77,35 +82,59 @@ def stop(proc: subprocess.Popen) -> None:
             proc.wait()
 
 
-async def load(base: str, paths: list[str], seconds: float, connections: int) -> dict:
-    """Keep `connections` connections busy for `seconds`; each worker walks `paths` in turn."""
-    import httpx
+async def fetch(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, host: str, path: str) -> int:
+    """One keep-alive HTTP/1.1 GET on an open connection; returns the status. A minimal client
+    (Content-Length or chunked bodies) so the load generator, which shares the machine's cores
+    with the server, costs as little CPU per request as possible."""
+    writer.write(f"GET {path} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode("latin-1"))
+    await writer.drain()
+    head = await reader.readuntil(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split(" ", 2)[1])
+    headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:] if line)}
+    if "content-length" in headers:
+        await reader.readexactly(int(headers["content-length"]))
+    elif headers.get("transfer-encoding") == "chunked":
+        while True:
+            size = int((await reader.readuntil(b"\r\n")).split(b";")[0], 16)
+            await reader.readexactly(size + 2)
+            if size == 0:
+                break
+    return status
 
+
+async def load(base: str, paths: list[str], seconds: float, connections: int) -> dict:
+    """Keep `connections` connections busy for `seconds`; each walks `paths` in turn."""
+    from urllib.parse import urlparse
+
+    url = urlparse(base)
     latencies: list[float] = []
     failures: list[str] = []
-    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
-        deadline = time.perf_counter() + seconds
+    deadline = time.perf_counter() + seconds
 
-        async def worker(offset: int) -> None:
-            i = offset
+    async def worker(offset: int) -> None:
+        reader, writer = await asyncio.open_connection(url.hostname, url.port)
+        i = offset
+        try:
             while time.perf_counter() < deadline:
                 path = paths[i % len(paths)]
                 i += connections
                 t0 = time.perf_counter()
                 try:
-                    r = await client.get(path)
-                    await r.aread()
-                    ok = r.status_code == 200
-                except httpx.HTTPError as exc:
-                    ok, r = False, exc
+                    status = await fetch(reader, writer, url.netloc, path)
+                except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
+                    status = repr(exc)
+                    writer.close()
+                    reader, writer = await asyncio.open_connection(url.hostname, url.port)
                 latencies.append((time.perf_counter() - t0) * 1000)
-                if not ok:
-                    failures.append(f"{path}: {getattr(r, 'status_code', r)}")
+                if status != 200:
+                    failures.append(f"{path}: {status}")
+        finally:
+            writer.close()
 
-        started = time.perf_counter()
-        await asyncio.gather(*(worker(k) for k in range(connections)))
-        elapsed = time.perf_counter() - started
+    started = time.perf_counter()
+    await asyncio.gather(*(worker(k) for k in range(connections)))
+    elapsed = time.perf_counter() - started
     latencies.sort()
     return {
         "requests": len(latencies), "failures": failures, "rps": len(latencies) / elapsed,
@@ -138,12 +167,15 @@ def sample_values(csv_path: Path, n: int = 2000) -> dict[str, list[str]]:
 
 
 def scenarios(v: dict[str, list[str]]) -> dict[str, list[str]]:
+    from urllib.parse import quote, urlencode
+
     return {
-        "filtered JSON": [f"/brcd/incidents.json?district_id={d}&_shape=array" for d in v["district_id"]],
-        "filtered JSON + facets": [f"/brcd/incidents.json?district_id={d}" for d in v["district_id"]],
+        "filtered JSON": [f"/brcd/incidents.json?{urlencode({'district_id': d, '_shape': 'array'})}"
+                          for d in v["district_id"]],
+        "filtered JSON + facets": [f"/brcd/incidents.json?{urlencode({'district_id': d})}" for d in v["district_id"]],
         "table page": ["/brcd/incidents"],
-        "filtered table page": [f"/brcd/incidents?event_type={e}" for e in v["event_type"]],
-        "row by id": [f"/brcd/incidents/{i}.json" for i in v["incident_id"]],
+        "filtered table page": [f"/brcd/incidents?{urlencode({'event_type': e})}" for e in v["event_type"]],
+        "row by id": [f"/brcd/incidents/{quote(i)}.json" for i in v["incident_id"]],
     }
 
 
@@ -152,6 +184,33 @@ def run_server(cmd: list[str], cwd: Path, port: int, log: Path) -> tuple[subproc
     proc = subprocess.Popen(cmd, cwd=cwd, stdout=log.open("wb"), stderr=subprocess.STDOUT)
     wait_ready(f"http://127.0.0.1:{port}", proc)
     return proc, time.perf_counter() - t0
+
+
+PLAN_PREFIX = "bench_plan_"
+
+
+def apply_index_plan(sqlite: Path, package_path: Path, on: bool) -> float:
+    """Create (or drop) the index plan's composite indexes in the benchmark's database."""
+    import sqlite3
+
+    from brcd.package import load_package
+    from brcd.site import index_plan
+    from brcd.types import quote_ident as q
+
+    t0 = time.perf_counter()
+    con = sqlite3.connect(sqlite)
+    for (name,) in con.execute("select name from sqlite_master where type = 'index' and name like ?",
+                               (PLAN_PREFIX + "%",)).fetchall():
+        con.execute(f"drop index {q(name)}")
+    if on:
+        for table, indexes in index_plan(load_package(package_path)).items():
+            for cols in indexes:
+                if len(cols) > 1:
+                    con.execute(f"create index {q(PLAN_PREFIX + table + '_' + '_'.join(cols))} "
+                                f"on {q(table)} ({', '.join(q(c) for c in cols)})")
+    con.commit()
+    con.close()
+    return time.perf_counter() - t0
 
 
 def report(name: str, cold_ms: float, res: dict) -> None:
@@ -172,6 +231,7 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=10.0)
     ap.add_argument("--connections", type=int, default=8)
     ap.add_argument("--baseline", action="store_true", help="also measure plain Datasette with its defaults")
+    ap.add_argument("--index-plan", action="store_true", help="add brcd.site.index_plan's composite indexes first")
     ap.add_argument("--keep", type=Path, help="reuse/keep the synthetic package in this folder")
     args = ap.parse_args()
 
@@ -183,15 +243,24 @@ def main() -> None:
         t0 = time.perf_counter()
         write_package(pkg, args.rows)
         print(f"synthetic package: {args.rows:,} incidents in {time.perf_counter() - t0:.1f} s ({pkg})")
+    from brcd.build import build
+
+    t0 = time.perf_counter()
+    built = build(pkg, out_dir=pkg / "dist")
+    print(f"brcd build: {time.perf_counter() - t0:.1f} s{' (skipped: inputs unchanged)' if built.skipped else ''}")
+    seconds = apply_index_plan(built.sqlite, pkg, args.index_plan)
+    if args.index_plan:
+        print(f"index plan: composite indexes added in {seconds:.1f} s")
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     proc, startup = run_server([sys.executable, "-m", "brcd", "serve", str(pkg), "--port", str(port)], work, port,
                                work / "serve.log")
     sqlite = pkg / "dist" / "brcd.sqlite"
-    print(f"brcd serve ready in {startup:.1f} s (build if stale + metadata + inspect + Datasette start); "
+    print(f"brcd serve ready in {startup:.1f} s (metadata + inspect data + Datasette start); "
           f"database {sqlite.stat().st_size / 2**20:.0f} MiB")
     values = sample_values(pkg / "tables" / "incidents.csv")
-    print(f"load: {args.connections} connections x {args.seconds:.0f} s per scenario, loopback, {os.cpu_count()} CPUs")
+    print(f"load: {args.connections} connections x {args.seconds:.0f} s per scenario, loopback, {os.cpu_count()} CPUs; "
+          f"machine load average before: {os.getloadavg()[0]:.1f} (other processes share these cores)")
     results = {}
     try:
         for name, paths in scenarios(values).items():
