@@ -173,6 +173,7 @@ def build(package: str | Path | Package, out_dir: Path = Path("dist"), *, force:
             duckdb_db.write_parquet(tmp_parquet[t.name], con, source[t.name], {"inputs_digest": digest})
         lap("parquet")
         tmp_sqlite.unlink()
+        duckdb_db.allow_parallel_reads(con)
         sqlite_db.write_sqlite(tmp_sqlite, con, tables, links, meta, source)
         lap("sqlite")
         duckdb_db.detach(con)

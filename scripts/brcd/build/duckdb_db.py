@@ -65,6 +65,14 @@ def write_duckdb(path: Path, con: "duckdb.DuckDBPyConnection", tables: list[Tabl
     return source
 
 
+def allow_parallel_reads(con: "duckdb.DuckDBPyConnection") -> None:
+    """Once the DuckDB file and Parquet are written, reads may use every core (order is kept:
+    `preserve_insertion_order`)."""
+    import os
+
+    con.execute(f"SET threads = {max(1, min(os.cpu_count() or 1, 4))}")
+
+
 def in_key_order(con: "duckdb.DuckDBPyConnection", table: str, key: list[str]) -> bool:
     """True when the rows, as stored, are in strictly increasing primary-key order."""
     k = "row(" + ", ".join(q(c) for c in key) + ")"

@@ -71,14 +71,22 @@ def is_free_text(fld: dict[str, Any]) -> bool:
 UNINDEXED = ("last_updated",)
 
 
-def is_filter_column(fld: dict[str, Any]) -> bool:
-    """Columns people filter and facet by: the required dates and closed vocabularies of a
-    table (its main classification). Optional enums and booleans are left to table scans:
-    every index costs about a second per million rows at build time."""
-    cons = fld.get("constraints") or {}
-    if not cons.get("required") or fld["name"] in UNINDEXED:
-        return False
-    return fld.get("type") in ("date", "datetime") or "enum" in cons
+def filter_columns(fields: list[dict[str, Any]]) -> list[str]:
+    """Columns people filter and facet by: a table's main date (its first required date, such
+    as incidents.event_date) and its required closed vocabularies (its classification).
+    Optional enums, booleans and secondary dates are left to table scans: each index costs
+    about half a second per million rows at build time."""
+    out, dated = [], False
+    for fld in fields:
+        cons = fld.get("constraints") or {}
+        if not cons.get("required") or fld["name"] in UNINDEXED:
+            continue
+        if fld.get("type") in ("date", "datetime") and not dated:
+            out.append(fld["name"])
+            dated = True
+        elif "enum" in cons:
+            out.append(fld["name"])
+    return out
 
 
 def table_layout(res: Resource) -> TableLayout:
@@ -86,7 +94,7 @@ def table_layout(res: Resource) -> TableLayout:
     fks = res.foreign_keys
     indexed: list[str] = []
     fk_columns = [fk["fields"][0] for fk in fks if len(fk["fields"]) == 1]
-    for name in fk_columns + [f["name"] for f in res.fields if is_filter_column(f)]:
+    for name in fk_columns + filter_columns(res.fields):
         if name not in indexed and [name] != pk:
             indexed.append(name)
     fts = [f["name"] for f in res.fields if is_free_text(f)]

@@ -17,13 +17,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from brcd.build.layout import LinkTable, TableLayout, links_select_sql
+from brcd.build.layout import LinkTable, TableLayout
 from brcd.types import quote_ident as q, sqlite_type
 
 if TYPE_CHECKING:  # pragma: no cover
     import duckdb
 
 BATCH_ROWS = 100_000
+PREFETCH_BATCHES = 2
 BUILD_PRAGMAS = ("journal_mode=OFF", "synchronous=OFF", "locking_mode=EXCLUSIVE", "temp_store=FILE", "threads=2",
                  "cache_size=-131072", "page_size=4096", "foreign_keys=OFF")
 
@@ -49,11 +50,12 @@ def create_link_sql(link: LinkTable) -> str:
             f"  {q(link.owner_key)} TEXT NOT NULL REFERENCES {q(link.owner)} ({q(link.owner_key)}),\n"
             f"  {q(link.item_column)} TEXT NOT NULL REFERENCES {q(link.target)} ({q(link.target_field)}),\n"
             f"  position INTEGER NOT NULL,\n"
-            f"  PRIMARY KEY ({q(link.owner_key)}, position)\n)")
+            f"  PRIMARY KEY ({q(link.owner_key)}, position)\n) WITHOUT ROWID")
 
 
 def sqlite_select_sql(t: TableLayout, source: str) -> str:
-    """DuckDB SELECT turning schema types into SQLite's conventions, in primary-key order."""
+    """DuckDB SELECT turning schema types into SQLite's conventions. `source` is already in
+    primary-key order (`duckdb_db.write_duckdb` stores it so) and DuckDB keeps that order."""
     cols = []
     for f in t.fields:
         name, ftype = q(f["name"]), f.get("type", "string")
@@ -67,8 +69,7 @@ def sqlite_select_sql(t: TableLayout, source: str) -> str:
             cols.append(f"CAST({name} AS VARCHAR) AS {name}")
         else:
             cols.append(name)
-    order = ", ".join(q(c) for c in t.primary_key) or "ALL"
-    return f"SELECT {', '.join(cols)} FROM {source} ORDER BY {order}"
+    return f"SELECT {', '.join(cols)} FROM {source}"
 
 
 def index_name(table: str, column: str) -> str:
@@ -91,7 +92,7 @@ def write_sqlite(path: Path, duck: "duckdb.DuckDBPyConnection", tables: list[Tab
             load(cur, duck, t.name, sqlite_select_sql(t, source[t.name]))
         for link in links:
             cur.execute(create_link_sql(link))
-            load(cur, duck, link.name, links_select_sql(link, source[link.owner]))
+            load(cur, duck, link.name, f"SELECT * FROM {source[link.name]}")
         for t in tables:
             for col in t.indexed:
                 cur.execute(f"CREATE INDEX {q(index_name(t.name, col))} ON {q(t.name)} ({q(col)})")
@@ -117,8 +118,43 @@ def write_sqlite(path: Path, duck: "duckdb.DuckDBPyConnection", tables: list[Tab
 
 
 def load(cur: Any, duck: "duckdb.DuckDBPyConnection", table: str, select_sql: str) -> None:
-    reader = duck.execute(select_sql).to_arrow_reader(BATCH_ROWS)
-    cur.adbc_ingest(table, reader, mode="append")
+    """Stream the rows of `select_sql` into `table`. A helper thread keeps DuckDB producing
+    the next batches while SQLite stores the current one (both release the GIL)."""
+    import queue
+    import threading
+
+    import pyarrow as pa
+
+    reader = duck.cursor().execute(select_sql).to_arrow_reader(BATCH_ROWS)
+    batches: queue.Queue = queue.Queue(maxsize=PREFETCH_BATCHES)
+    failure: list[BaseException] = []
+
+    def produce() -> None:
+        try:
+            for batch in reader:
+                batches.put(batch)
+        except BaseException as exc:  # handed to the consumer below
+            failure.append(exc)
+        finally:
+            batches.put(None)
+
+    def consume():
+        while (batch := batches.get()) is not None:
+            yield batch
+        if failure:
+            raise failure[0]
+
+    worker = threading.Thread(target=produce, daemon=True)
+    worker.start()
+    try:
+        cur.adbc_ingest(table, pa.RecordBatchReader.from_batches(reader.schema, consume()), mode="append")
+    finally:
+        while worker.is_alive():  # let the producer finish if SQLite stopped early
+            try:
+                batches.get(timeout=0.1)
+            except queue.Empty:
+                pass
+        worker.join()
 
 
 def read_metadata(path: Path) -> dict[str, str]:
