@@ -176,3 +176,8 @@ def test_corrupt_zip_is_exit_2(tmp_path: Path) -> None:
 def test_outside_a_repository_a_ref_is_exit_2(tmp_path: Path) -> None:
     proc = brcd("diff", "main", str(FIXTURES / "base"), cwd=tmp_path)
     assert proc.returncode == 2 and "error[unknown-ref]" in proc.stderr
+
+
+def test_an_unknown_format_is_exit_2() -> None:
+    proc = brcd("diff", "base", "unchanged", "--format", "yaml", cwd=FIXTURES)
+    assert proc.returncode == 2 and "error[bad-option]" in proc.stderr

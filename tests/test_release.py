@@ -168,3 +168,12 @@ def test_release_refuses_an_invalid_package(package_copy: Path, tmp_path: Path) 
     proc = brcd("release", str(package_copy), "--out", str(tmp_path / "dist"))
     assert proc.returncode == 1 and "error[invalid-package]" in proc.stderr
     assert not list((tmp_path / "dist").glob("*.zip"))
+
+
+def test_verify_names_a_file_added_to_a_release(released, tmp_path: Path) -> None:
+    _zip, root = released
+    copy = tmp_path / root.name
+    shutil.copytree(root, copy)
+    (copy / "tables" / "extra.csv").write_text("a\n1\n")
+    proc = brcd("verify", str(copy))
+    assert proc.returncode == 1 and proc.stderr.startswith("damaged: tables/extra.csv: is not listed in SHA256SUMS")
