@@ -120,6 +120,20 @@ def test_every_stored_query_with_a_sqlite_form_is_published(api, site_root):
         assert published[name].get("params", []) == [p.name for p in q.params]
 
 
+def test_every_stored_query_runs_with_its_defaults(api, site_root):
+    from brcd.queries import load_queries
+
+    meta = api.get("/-/metadata.json").json()["databases"]["brcd"]["queries"]
+    for q in load_queries(site_root):
+        if not q.sqlite_sql:
+            continue
+        params = dict(meta[q.name].get("brcd_defaults") or {})
+        params.update({p.name: "x" for p in q.params if p.required})
+        r = api.get(f"/brcd/{q.name}.json", params={**params, "_shape": "array"})
+        assert r.status_code == 200, (q.name, r.text[:300])
+        assert isinstance(r.json(), list)
+
+
 def test_metadata_is_generated_from_the_package(api, site_root):
     from brcd.package import load_package
 
