@@ -77,10 +77,20 @@ def index_name(table: str, column: str) -> str:
 
 
 def write_sqlite(path: Path, duck: "duckdb.DuckDBPyConnection", tables: list[TableLayout],
-                 links: list[LinkTable], metadata: dict[str, str], source: dict[str, str]) -> None:
+                 links: list[LinkTable], metadata: dict[str, str], source: dict[str, str]) -> dict[str, float]:
     """Create `path` (which must not exist) from DuckDB relations named in `source`
-    (table name -> SQL relation)."""
+    (table name -> SQL relation). Returns the seconds spent per phase."""
+    import time
+
     import adbc_driver_sqlite.dbapi as adbc
+
+    seconds: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def lap(phase: str) -> None:
+        nonlocal clock
+        seconds[phase] = time.perf_counter() - clock
+        clock = time.perf_counter()
 
     con = adbc.connect(str(path), autocommit=True)
     try:
@@ -90,20 +100,24 @@ def write_sqlite(path: Path, duck: "duckdb.DuckDBPyConnection", tables: list[Tab
         for t in tables:
             cur.execute(create_table_sql(t))
             load(cur, duck, t.name, sqlite_select_sql(t, source[t.name]))
+        lap("tables")
         for link in links:
             cur.execute(create_link_sql(link))
             load(cur, duck, link.name, f"SELECT * FROM {source[link.name]}")
+        lap("links")
         for t in tables:
             for col in t.indexed:
                 cur.execute(f"CREATE INDEX {q(index_name(t.name, col))} ON {q(t.name)} ({q(col)})")
         for link in links:
             cur.execute(f"CREATE INDEX {q(index_name(link.name, link.item_column))} "
                         f"ON {q(link.name)} ({q(link.item_column)})")
+        lap("indexes")
         for t in tables:
             if t.fts:
                 cols = ", ".join(q(c) for c in t.fts)
                 cur.execute(f'CREATE VIRTUAL TABLE {q(t.fts_name)} USING fts5({cols}, content="{t.name}")')
                 cur.execute(f"INSERT INTO {q(t.fts_name)} ({q(t.fts_name)}) VALUES ('rebuild')")
+        lap("fts")
         cur.execute("CREATE TABLE brcd_metadata (key TEXT PRIMARY KEY, value TEXT)")
         for key in sorted(metadata):
             cur.execute("INSERT INTO brcd_metadata (key, value) VALUES (?, ?)", (key, metadata[key]))
@@ -115,6 +129,8 @@ def write_sqlite(path: Path, duck: "duckdb.DuckDBPyConnection", tables: list[Tab
         cur.close()
     finally:
         con.close()
+    lap("finish")
+    return seconds
 
 
 def load(cur: Any, duck: "duckdb.DuckDBPyConnection", table: str, select_sql: str) -> None:
