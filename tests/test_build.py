@@ -81,9 +81,12 @@ def test_indexes_on_keys_and_facets_and_fts_datasette_detects(built) -> None:
     from datasette.utils import detect_fts
 
     _descriptor, result = built
-    indexed = {r[0] for r in query(result.sqlite, "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'incidents' AND sql IS NOT NULL")}
-    for column in ("district_id", "actor1_id", "event_date", "event_type"):
-        assert any(f'("{column}")' in sql for sql in indexed), column
+    leading = {r[0] for r in query(result.sqlite, "SELECT il.name FROM sqlite_master m, pragma_index_info(m.name) il "
+                                                   "WHERE m.type = 'index' AND m.tbl_name = 'incidents' AND il.seqno = 0")}
+    for column in ("district_id", "actor1_id", "event_date", "event_type", "parent_incident_id"):
+        assert column in leading, column
+    plan = query(result.sqlite, "EXPLAIN QUERY PLAN SELECT * FROM incidents WHERE district_id = 'PK221' ORDER BY event_date DESC LIMIT 51")
+    assert "USING INDEX" in str(plan) and "TEMP B-TREE" not in str(plan)  # filtered and sorted by one index
     con = sqlite3.connect(result.sqlite)
     try:
         assert detect_fts(con, "incidents") == "incidents_fts"

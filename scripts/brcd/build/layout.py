@@ -1,6 +1,6 @@
 """What the built databases hold, derived from the Table Schemas once for every engine.
 
-One `TableLayout` per resource (columns, primary and foreign keys, indexed and full-text
+One `TableLayout` per resource (columns, primary and foreign keys, indexes and full-text
 columns) and one `LinkTable` per `;`-delimited id list (`listReference`), so the SQLite and
 DuckDB writers and the Datasette configuration agree on names without repeating the rules.
 """
@@ -45,7 +45,7 @@ class TableLayout:
     resource: Resource
     primary_key: list[str]
     foreign_keys: list[dict[str, Any]]
-    indexed: list[str] = field(default_factory=list)
+    indexed: list[tuple[str, ...]] = field(default_factory=list)   # one column tuple per index
     fts: list[str] = field(default_factory=list)
 
     @property
@@ -89,16 +89,33 @@ def filter_columns(fields: list[dict[str, Any]]) -> list[str]:
     return out
 
 
-def table_layout(res: Resource) -> TableLayout:
-    pk = res.primary_key
-    fks = res.foreign_keys
-    indexed: list[str] = []
-    fk_columns = [fk["fields"][0] for fk in fks if len(fk["fields"]) == 1]
+def default_indexes(res: Resource) -> list[tuple[str, ...]]:
+    """One index per single-column foreign key and per column of `filter_columns`."""
+    indexed: list[tuple[str, ...]] = []
+    fk_columns = [fk["fields"][0] for fk in res.foreign_keys if len(fk["fields"]) == 1]
     for name in fk_columns + filter_columns(res.fields):
-        if name not in indexed and [name] != pk:
-            indexed.append(name)
+        if (name,) not in indexed and [name] != res.primary_key:
+            indexed.append((name,))
+    return indexed
+
+
+def site_indexes(package: Package) -> dict[str, list[tuple[str, ...]]]:
+    """The indexes the Datasette site asks for (`brcd.site.index_plan`: each facet and
+    foreign-key column paired with the table's sort column, so a filtered page reads only the
+    rows it shows); empty when the site module is absent."""
+    try:
+        from brcd.site import index_plan
+    except ImportError:  # pragma: no cover - the site module ships with the toolkit
+        return {}
+    return index_plan(package)
+
+
+def table_layout(res: Resource, indexes: list[tuple[str, ...]] | None = None) -> TableLayout:
+    """`indexes` overrides `default_indexes`, e.g. with the site's plan."""
     fts = [f["name"] for f in res.fields if is_free_text(f)]
-    return TableLayout(name=res.name, resource=res, primary_key=pk, foreign_keys=fks, indexed=indexed, fts=fts)
+    indexed = [tuple(i) for i in indexes] if indexes is not None else default_indexes(res)
+    return TableLayout(name=res.name, resource=res, primary_key=res.primary_key, foreign_keys=res.foreign_keys,
+                       indexed=indexed, fts=fts)
 
 
 def link_tables(package: Package) -> list[LinkTable]:
@@ -117,7 +134,9 @@ def link_tables(package: Package) -> list[LinkTable]:
 
 
 def package_layout(package: Package) -> tuple[list[TableLayout], list[LinkTable]]:
-    return [table_layout(r) for r in package.resources], link_tables(package)
+    """Every table's layout (indexes from the site's plan where it has one) and the link tables."""
+    plan = site_indexes(package)
+    return [table_layout(r, plan.get(r.name)) for r in package.resources], link_tables(package)
 
 
 def links_select_sql(link: LinkTable, source: str) -> str:

@@ -2,8 +2,8 @@
 
 Layout (from `brcd.build.layout`): one table per resource with the schema's column types
 (`brcd.types.sqlite_type`), PRIMARY KEY, NOT NULL for required fields and FOREIGN KEY
-constraints; one link table per `;` id list; indexes on foreign-key, date, boolean and enum
-columns; an FTS5 index `<table>_fts` with `content="<table>"` over the free-text columns; and
+constraints; one link table per `;` id list; the indexes of `brcd.build.layout` (the site's
+facet and foreign-key columns, each paired with the table's sort column); an FTS5 index `<table>_fts` with `content="<table>"` over the free-text columns; and
 `brcd_metadata(key, value)`. Booleans are 0/1 and dates ISO text.
 
 Rows travel from DuckDB to SQLite as Arrow batches through the ADBC SQLite driver, which
@@ -72,8 +72,8 @@ def sqlite_select_sql(t: TableLayout, source: str) -> str:
     return f"SELECT {', '.join(cols)} FROM {source}"
 
 
-def index_name(table: str, column: str) -> str:
-    return f"idx_{table}_{column}"
+def index_name(table: str, columns: tuple[str, ...]) -> str:
+    return f"idx_{table}_{'_'.join(columns)}"
 
 
 def write_sqlite(path: Path, duck: "duckdb.DuckDBPyConnection", tables: list[TableLayout],
@@ -106,10 +106,10 @@ def write_sqlite(path: Path, duck: "duckdb.DuckDBPyConnection", tables: list[Tab
             load(cur, duck, link.name, f"SELECT * FROM {source[link.name]}")
         lap("links")
         for t in tables:
-            for col in t.indexed:
-                cur.execute(f"CREATE INDEX {q(index_name(t.name, col))} ON {q(t.name)} ({q(col)})")
+            for cols in t.indexed:
+                cur.execute(f"CREATE INDEX {q(index_name(t.name, cols))} ON {q(t.name)} ({', '.join(q(c) for c in cols)})")
         for link in links:
-            cur.execute(f"CREATE INDEX {q(index_name(link.name, link.item_column))} "
+            cur.execute(f"CREATE INDEX {q(index_name(link.name, (link.item_column,)))} "
                         f"ON {q(link.name)} ({q(link.item_column)})")
         lap("indexes")
         for t in tables:
