@@ -5,7 +5,7 @@ in the typed frame (the `required` check then skips it: see `models.failures`)."
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
@@ -65,7 +65,12 @@ def typed_frame(table: Table, out: Collector) -> "pl.DataFrame":
 
     fields = table.resource.fields
     raw = table.frame
-    typed = raw.select(parse_expr(f).alias(f["name"]) for f in fields)
+    coded = {f["name"] for f in fields
+             if raw.schema[f["name"]] == pl.Categorical and f.get("type", "string") not in ("string", "any")}
+    typed = raw.select(parse_expr(f).alias(f["name"]) for f in fields if f["name"] not in coded)
+    if coded:  # a Categorical is parsed once per distinct value, then joined back to its rows
+        typed = typed.with_columns(_parse_coded(raw[f["name"]], f) for f in fields if f["name"] in coded) \
+            .select(f["name"] for f in fields)
     checked = [f for f in fields if f.get("type", "string") not in ("string", "any")]
     if checked:
         ok = pl.Series(table.row_ok)
@@ -81,6 +86,28 @@ def typed_frame(table: Table, out: Collector) -> "pl.DataFrame":
             out.add_rows(int(n), rows, lambda r, name=name, want=want: table.issue(
                 "type-error", r, name, f"{raw[name][r]!r} is not {want}.", raw[name][r]))
     return typed
+
+
+def _parse_coded(column: "pl.Series", field: dict[str, Any]) -> "pl.Series":
+    import polars as pl
+
+    name = field["name"]
+    values = column.drop_nulls().unique()
+    lookup = pl.DataFrame({name: values, "_text": values.cast(pl.Utf8)}) \
+        .select(pl.col(name), parse_expr({**field, "name": "_text"}).alias("_typed"))
+    return column.to_frame().join(lookup, on=name, how="left", maintain_order="left")["_typed"].alias(name)
+
+
+def text_mask(frame: "pl.DataFrame", name: str, test: Callable[["pl.Expr"], "pl.Expr"]) -> "pl.Expr":
+    """`test` (an expression over strings) for every row of a column, strings or Categorical
+    (then tested once per distinct value)."""
+    import polars as pl
+
+    if frame.schema[name] != pl.Categorical:
+        return test(pl.col(name)).fill_null(False)
+    values = frame[name].drop_nulls().unique().cast(pl.Utf8)
+    hits = values.filter(pl.select(test(pl.lit(values)).fill_null(False)).to_series())
+    return pl.col(name).is_in(hits.implode()).fill_null(False)
 
 
 def free_text_fields(table: Table) -> list[str]:
@@ -102,8 +129,8 @@ def check_text(table: Table, out: Collector) -> None:
         return
     ok = pl.Series(table.row_ok)
     frame = table.frame
-    formula = frame.select((pl.col(n).str.contains(FORMULA_RE).fill_null(False) & ok).alias(n) for n in names)
-    spaces = frame.select((pl.col(n).str.contains(r"^\s|\s$").fill_null(False) & ok).alias(n) for n in names)
+    formula = frame.select((text_mask(frame, n, lambda c: c.str.contains(FORMULA_RE)) & ok).alias(n) for n in names)
+    spaces = frame.select((text_mask(frame, n, lambda c: c.str.contains(r"^\s|\s$")) & ok).alias(n) for n in names)
     for code, masks, say in (
         ("formula-injection", formula, "starts like a spreadsheet formula"),
         ("whitespace", spaces, "has spaces at its start or end"),

@@ -146,7 +146,7 @@ def currency_code(df: "pl.DataFrame", table: str) -> dict:
 
     if not _has(df, "currency_original"):
         return {}
-    col = pl.col("currency_original")
+    col = pl.col("currency_original").cast(pl.Utf8)
     return {"currency_original": _mask(col.str.contains(r"^[A-Z]{3}$") & ~col.is_in(sorted(iso_4217())), df)}
 
 
@@ -157,7 +157,7 @@ def usd_amount(df: "pl.DataFrame", table: str) -> dict:
         return {}
     a, u = pl.col("amount_original"), pl.col("amount_usd_nominal")
     off = (a - u).abs() > 1e-9 * pl.max_horizontal(a.abs(), pl.lit(1.0))
-    return {"amount_usd_nominal": _mask((pl.col("currency_original") == "USD") & off, df)}
+    return {"amount_usd_nominal": _mask((pl.col("currency_original").cast(pl.Utf8) == "USD") & off, df)}
 
 
 def statement_before_incident(df: "pl.DataFrame", table: str) -> dict:
@@ -256,13 +256,16 @@ def add_context(table: str, typed: "pl.DataFrame", typed_by_name: dict[str, "pl.
                                "_district_radius_km": [geo.district_radius_km(a) for a in area]},
                               schema_overrides={"_district_radius_km": pl.Float64})
         # join only the key column: the table's other columns stay where they are
-        joined = typed.select("district_id").join(points, on="district_id", how="left", maintain_order="left")
+        joined = typed.select(pl.col("district_id").cast(pl.Utf8)) \
+            .join(points, on="district_id", how="left", maintain_order="left")
         extra += [joined[c] for c in ("_district_lat", "_district_lon", "_district_radius_km")]
     out = typed.with_columns(extra)
     incidents = typed_by_name.get("incidents")
     if table == "statements" and incidents is not None and _has(typed, "related_incident_id") \
             and _has(incidents, "incident_id", "date_start"):
-        starts = incidents.select(pl.col("incident_id").alias("related_incident_id"),
-                                  pl.col("date_start").alias("_incident_start")).unique("related_incident_id", keep="first")
-        out = out.join(starts, on="related_incident_id", how="left", maintain_order="left")
+        starts = incidents.select(pl.col("incident_id").cast(pl.Utf8).alias("_incident"),
+                                  pl.col("date_start").alias("_incident_start")).unique("_incident", keep="first")
+        start = out.select(pl.col("related_incident_id").cast(pl.Utf8).alias("_incident")) \
+            .join(starts, on="_incident", how="left", maintain_order="left")["_incident_start"]
+        out = out.with_columns(start)
     return out

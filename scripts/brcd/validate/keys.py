@@ -75,9 +75,11 @@ def _missing(values: "pl.Series", target: Table | None, field: str) -> "pl.Serie
     The referenced column is scanned once against the few distinct values, not hashed whole."""
     if target is None or field not in target.frame.columns:
         return None
-    values = values.drop_nulls().unique()
+    import polars as pl
+
+    values = values.drop_nulls().unique().cast(pl.Utf8)
     column = target.frame[field]
-    found = column.filter(column.is_in(values.implode()))
+    found = column.filter(column.is_in(values.implode())).cast(pl.Utf8)
     return values.filter(~values.is_in(found.implode()))
 
 

@@ -135,11 +135,18 @@ def _cases(schema: "pa.DataFrameSchema", frame: "pl.DataFrame") -> "pl.DataFrame
     return cases if "index" in cases.columns and cases.height else None
 
 
+def _plain(dtype: Any) -> Any:
+    """Categoricals are checked as the strings they stand for."""
+    import polars as pl
+
+    return pl.Utf8 if dtype == pl.Categorical else dtype
+
+
 def _distinct_frame(typed: "pl.DataFrame", names: list[str]) -> "pl.DataFrame":
     """Each column's distinct non-null values, padded with nulls to one height."""
     import polars as pl
 
-    values = {n: typed[n].drop_nulls().unique() for n in names}
+    values = {n: typed[n].drop_nulls().unique().cast(_plain(typed.schema[n])) for n in names}
     height = max((len(v) for v in values.values()), default=0)
     return pl.DataFrame([v.extend_constant(None, height - len(v)).alias(n) for n, v in values.items()])
 
@@ -155,6 +162,8 @@ def failures(resource: "Resource", typed: "pl.DataFrame", context: "pl.DataFrame
     The domain rules run on `context` (the typed frame with the cross-table columns)."""
     import numpy as np
     import polars as pl
+
+    import pandera.polars as pa
 
     names = [f["name"] for f in resource.fields]
     height = typed.height
@@ -178,9 +187,11 @@ def failures(resource: "Resource", typed: "pl.DataFrame", context: "pl.DataFrame
     sink: dict[str, dict] = {}
     full = table_schema(resource, sink, fields=many)
     required_few = [f["name"] for f in resource.fields if f["name"] in few and _required(f)]
-    if required_few:
-        full = full.add_columns(table_schema(resource, fields=required_few, constraints=False, rules=False).columns)
-    yield from _model_failures(_cases(full, context), sink)
+    if required_few:  # only "not null" is left to check on these: any dtype will do
+        full = full.add_columns({n: pa.Column(None, nullable=False) for n in required_few})
+    coded = [n for n in many if context.schema.get(n) == pl.Categorical]
+    frame = context.with_columns(pl.col(n).cast(pl.Utf8) for n in coded) if coded else context
+    yield from _model_failures(_cases(full, frame), sink)
 
 
 def _model_failures(cases: "pl.DataFrame | None", sink: dict[str, dict]) -> Iterator[tuple[str, str, str, "np.ndarray"]]:

@@ -36,6 +36,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 BOM = codecs.BOM_UTF8
 CHUNK = 1 << 20
+LONE_CR = re.compile(rb"\r(?!\n)")
 EMPTY = re.compile(rb"[\r\n]*\Z")
 _HASHER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="brcd-hash")
 
@@ -47,9 +48,33 @@ def _digest(raw: bytes) -> tuple[int, str]:
 SEPARATORS = ("\x1f", "\x1e", "\x1d", "\x1c", "\x01")
 
 
+def compact_fields(resource: "Resource") -> set[str]:
+    """Fields read as polars Categoricals (a 4-byte code per cell instead of a 16-byte string
+    view): those with few distinct values, i.e. enums, booleans, dates and numbers of people,
+    and ids pointing at another table. Keys that must be unique stay strings."""
+    other_fks = {fk["fields"][0] for fk in resource.foreign_keys
+                 if len(fk["fields"]) == 1 and fk["reference"]["resource"] != resource.name}
+    out = set()
+    for f in resource.fields:
+        cons = f.get("constraints") or {}
+        if cons.get("unique") or f["name"] in resource.primary_key:
+            continue
+        if "enum" in cons or f.get("type") in ("boolean", "date", "integer", "year") or f["name"] in other_fks:
+            out.add(f["name"])
+    return out
+
+
+def _schema(resource: "Resource") -> dict:
+    import polars as pl
+
+    compact = compact_fields(resource)
+    return {n: pl.Categorical if n in compact else pl.Utf8 for n in resource.field_names}
+
+
 @dataclass
 class Table:
-    """One table's rows as strings (null = empty cell), named after the schema's fields."""
+    """One table's rows as written (null = empty cell), one column per schema field: strings, or
+    Categoricals for the `compact_fields`."""
 
     resource: "Resource"
     frame: "pl.DataFrame"
@@ -162,12 +187,15 @@ def _field_of(prefix: bytes, resource: "Resource", issue: Issue) -> None:
 
 def _check_line_endings(raw: bytes, resource: "Resource", out: Collector) -> None:
     crlf = raw.count(b"\r\n")
-    if not crlf:
-        return
-    first = raw.find(b"\r\n")
-    line = raw.count(b"\n", 0, first) + 1
-    out.add(Issue("line-ending", resource.name, resource.relpath, line=line,
-                  message=f"{crlf} line(s) end with CRLF (Windows line endings), the first at line {line}; BRCD files use LF."))
+    lone = raw.count(b"\r") - crlf
+    for count, what, first in ((crlf, "end with CRLF (Windows line endings)", raw.find(b"\r\n")),
+                               (lone, "hold a carriage return (\\r) that is not part of a line ending",
+                                LONE_CR.search(raw).start() if lone else -1)):
+        if not count:
+            continue
+        line = raw.count(b"\n", 0, first) + 1
+        out.add(Issue("line-ending", resource.name, resource.relpath, line=line,
+                      message=f"{count} line(s) {what}, the first at line {line}; BRCD files use LF only."))
 
 
 def _first_record(raw: bytes) -> list[str]:
@@ -245,15 +273,16 @@ def _read_fast(raw: bytes, resource: "Resource", encoding: str = "utf8-lossy") -
         qrec, texts, rec_len, line_no = qidx, quoted_lines, length, np.arange(1, n + 1)
     del lines, quoted_lines
     try:  # read after the lines are freed: the two would not fit in memory together
-        frame = pl.read_csv(raw, has_header=False, schema={n: pl.Utf8 for n in names}, missing_columns="insert",
+        frame = pl.read_csv(raw, has_header=False, schema=_schema(resource), missing_columns="insert",
                             truncate_ragged_lines=True, encoding=encoding)
     except Exception:  # noqa: BLE001 - polars refuses malformed quoting: the exact reader reports it
         return None
     if len(line_no) != frame.height or frame.height == 0:
         return None
     body = frame.slice(1)
-    content = body.select(pl.sum_horizontal(pl.col(c).str.len_bytes().fill_null(0) for c in names)) \
-        .to_series().cast(pl.Int64).to_numpy()
+    content = body.select(pl.sum_horizontal(
+        (pl.col(c).cat.len_bytes() if body.schema[c] == pl.Categorical else pl.col(c).str.len_bytes()).fill_null(0)
+        for c in names)).to_series().cast(pl.Int64).to_numpy()
     cells = rec_len[1:] - content + 1  # unquoted records: every other byte is a comma
     quoted = qrec[qrec > 0]
     if len(quoted):
@@ -267,7 +296,9 @@ def _read_exact(raw: bytes, resource: "Resource", out: Collector) -> Table:
     import polars as pl
 
     names = resource.field_names
-    text = raw.decode("utf-8", errors="replace").replace("\r\n", "\n")
+    # lines are counted at "\n"; a lone "\r" (reported by _check_line_endings) must not end a
+    # record for the csv module either, so it stands in a cell as U+FFFD
+    text = raw.decode("utf-8", errors="replace").replace("\r\n", "\n").replace("\r", "\ufffd")
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     rows: list[list[str]] = []
     lines: list[int] = []
@@ -299,7 +330,8 @@ def _read_exact(raw: bytes, resource: "Resource", out: Collector) -> Table:
     padded = [(r + [""] * width)[:width] for r in body_rows]
     cols = list(zip(*padded)) if padded else [() for _ in names]
     frame = pl.DataFrame({n: pl.Series(n, list(c), dtype=pl.Utf8) for n, c in zip(names, cols)}) \
-        .with_columns(pl.when(pl.col(n) == "").then(None).otherwise(pl.col(n)).alias(n) for n in names)
+        .with_columns(pl.when(pl.col(n) == "").then(None).otherwise(pl.col(n)).alias(n) for n in names) \
+        .cast(_schema(resource))
     cell_counts = np.asarray(cells[1:], dtype=np.int64)
     multiline = any(b - a > 1 for a, b in zip(lines, lines[1:]))
     return Table(resource, frame, np.asarray(lines[1:], dtype=np.int64), cell_counts == width, multiline,
