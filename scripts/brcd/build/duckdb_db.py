@@ -28,6 +28,7 @@ def connect(temp_dir: Path) -> "duckdb.DuckDBPyConnection":
     import duckdb
 
     con = duckdb.connect(":memory:")
+    con.execute("SET enable_progress_bar = false")  # it would print over the command's own output
     con.execute(f"SET memory_limit = {lit(MEMORY_LIMIT)}")
     con.execute(f"SET temp_directory = {lit(str(temp_dir))}")
     con.execute("SET preserve_insertion_order = true")

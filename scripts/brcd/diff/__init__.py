@@ -145,6 +145,7 @@ def diff_packages(old: Side, new: Side, *, limit: int | None = None) -> Diff:
             tables.append(TableDiff(name, "removed", [Change("table-removed", "major", f"table {name} removed", name)]))
     with tempfile.TemporaryDirectory(prefix="brcd-diff-spill-") as spill:
         con = duckdb.connect(":memory:")
+        con.execute("SET enable_progress_bar = false")
         con.execute("SET memory_limit = '512MB'")
         con.execute(f"SET temp_directory = '{spill}'")
         try:
