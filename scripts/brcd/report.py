@@ -48,7 +48,7 @@ HINTS: dict[str, str] = {
     "type-error": "write the value in the field's type and format (dates as YYYY-MM-DD, numbers with a dot, booleans as true/false).",
     "constraint-error": "change the value to satisfy the field's constraint in the schema (required, enum, pattern, range, length).",
     "unique-error": "the field must be unique: change one of the repeated values.",
-    "formula-injection": "a spreadsheet would run this cell as a formula: reword it, or put a letter or a space-free word first.",
+    "formula-injection": "a spreadsheet would run this cell as a formula: reword it so it does not start with =, +, - or @.",
     "whitespace": "remove the spaces at the start or end of the cell.",
     "check-error": "this is a bug in brcd validate: please report it with the file that triggers it.",
     # domain rules

@@ -225,9 +225,10 @@ def rules_for(table: str, schema_fields: list[dict]) -> list[Rule]:
         Rule("coordinates-incomplete", every, coordinates_incomplete,
              lambda r, f: f"latitude {r.get('latitude')} and longitude {r.get('longitude')}: give both or neither."),
         Rule("point-outside-province", every, outside_province,
-             lambda r, f: f"point ({r['latitude']}, {r['longitude']}) is outside Balochistan ({geo.BOUNDARY_SOURCE})."),
+             lambda r, f: f"point (latitude {r['latitude']}, longitude {r['longitude']}) is outside Balochistan"
+                          f" ({geo.BOUNDARY_SOURCE})."),
         Rule("point-far-from-district", every, far_from_district,
-             lambda r, f: (f"point ({r['latitude']}, {r['longitude']}) is "
+             lambda r, f: (f"point (latitude {r['latitude']}, longitude {r['longitude']}) is "
                            f"{geo.haversine_km(r['latitude'], r['longitude'], r['_district_lat'], r['_district_lon']):.0f} km "
                            f"from the point of district {r.get('district_id')}, more than {r['_district_radius_km']:.0f} km.")),
         Rule("currency-code", ("financing",), currency_code,
