@@ -210,4 +210,5 @@ def test_cli_builds_then_says_up_to_date(package_copy: Path, tmp_path: Path) -> 
     assert first.returncode == 0 and "built" in first.stdout, first.stderr
     second = subprocess.run(args, capture_output=True, text=True)
     assert second.returncode == 0 and "up to date" in second.stdout
+    assert (tmp_path / "dist" / "brcd.sqlite").stat().st_mode & 0o777 == 0o644  # readable by a server's user
     assert json.loads(json.dumps(str(tmp_path)))  # paths are plain text

@@ -65,6 +65,7 @@ def test_the_zip_holds_data_databases_docs_and_checksums(released) -> None:
                  "tables/incidents.csv", "schemas/incidents.schema.json", *DOCS):
         assert prefix + name in names, name
     assert all(i.date_time == (1980, 1, 1, 0, 0, 0) for i in zipfile.ZipFile(zip_path).infolist())
+    assert all(path.stat().st_mode & 0o777 == 0o644 for path in zip_path.parent.iterdir() if path.is_file())
     assert prefix + "brcd.duckdb" not in names  # beside the zip: DuckDB's bytes are not reproducible
     duckdb_path = zip_path.with_suffix(".duckdb")
     sums = (zip_path.parent / "SHA256SUMS").read_text()

@@ -40,6 +40,7 @@ LICENCE_GLOB = "LICENSE*"
 SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$")
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 FILE_MODE = 0o644
+PUBLISHED_MODE = 0o644
 
 
 @dataclass(frozen=True)
@@ -194,4 +195,6 @@ def release(package: str | Path | Package | None = None, out_dir: Path = Path("d
         with atomic_path(duckdb_path) as tmp_duckdb:
             shutil.copyfile(build_dir / DUCKDB_NAME, tmp_duckdb)
     sums_path = update_outer_sums(out_dir, {p.name: file_digest(p)[1].split(":", 1)[1] for p in (zip_path, duckdb_path)})
+    for path in (zip_path, duckdb_path, sums_path):
+        path.chmod(PUBLISHED_MODE)  # temporary files are created 0600; releases are for everyone to read
     return ReleaseResult(zip_path, duckdb_path, sums_path, pkg.version, sorted(arc for arc, _ in entries))

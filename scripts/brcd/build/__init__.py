@@ -28,6 +28,7 @@ SQLITE_NAME = "brcd.sqlite"
 DUCKDB_NAME = "brcd.duckdb"
 PARQUET_DIR = "parquet"
 MAX_ERRORS_SHOWN = 20
+OUTPUT_MODE = 0o644  # temporary files are created 0600; a server may run as another user
 
 
 @dataclass(frozen=True)
@@ -179,6 +180,8 @@ def build(package: str | Path | Package, out_dir: Path = Path("dist"), *, force:
         seconds.update({f"sqlite:{phase}": took for phase, took in phases.items()})
         duckdb_db.detach(con)
     remove_stale_parquet(parquet_dir, {t.name for t in tables})
+    for path in [sqlite_path, duckdb_path, *(parquet_dir / f"{t.name}.parquet" for t in tables)]:
+        path.chmod(OUTPUT_MODE)
     lap("finish")
     return BuildResult(sqlite_path, duckdb_path, parquet_dir, skipped=False, seconds=seconds)
 
