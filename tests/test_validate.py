@@ -172,9 +172,14 @@ def test_crlf_hash_mismatch_is_explained(package_copy):
     assert "CRLF" in hash_error.message
 
 
-def test_every_injected_error_is_found_at_its_line(tmp_path):
+@pytest.mark.parametrize("slices", ["one slice", "many small slices"])
+def test_every_injected_error_is_found_at_its_line(tmp_path, monkeypatch, slices):
+    import brcd.validate.records as records
     from synth import write_package
 
+    if slices == "many small slices":  # slice boundaries inside the table, keys checked across them
+        monkeypatch.setattr(records, "CHUNK_BYTES", 20_000)
+        monkeypatch.setattr(records, "LINE_CHUNK", 30_000)
     descriptor, injected = write_package(tmp_path / "synth", 3000, seed=7, inject_errors=True)
     report = validate_package(descriptor)
     assert {(e.code, e.line, e.field) for e in report.errors} == {(e["code"], e["line"], e["field"]) for e in injected}

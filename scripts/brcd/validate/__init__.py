@@ -37,37 +37,72 @@ CONSTRAINT_WORDS = {
 def validate_package(package: "str | Path | Package | None", *, max_errors: int | None = None) -> Report:
     """Validate a package (a datapackage.json path, its folder or a loaded Package)."""
     from brcd.package import Package, load_package
+    from brcd.validate.checks import CONTEXT_FIELDS
     from brcd.validate.collector import Collector
     from brcd.validate.descriptor import check_hashes, start_profile_check
+    from brcd.validate.keys import check_foreign_keys, check_list_references, check_unique, kept_fields
     from brcd.validate.structure import read_table
 
     pkg = package if isinstance(package, Package) else load_package(package)
     out = Collector(limit=max_errors, order={r.name: i for i, r in enumerate(pkg.resources)})
     finish_profile_check = start_profile_check(pkg)
     digests: dict = {}
-    tables: dict[str, Table | None] = {res.name: read_table(res, out, digests) for res in pkg.resources}
-    _check_tables(tables, out)
+    tables: dict[str, Table | None] = {}
+    context: dict[str, pl.DataFrame] = {}
+    # tables other tables' rules need (districts' points, incidents' dates) go first
+    for res in sorted(pkg.resources, key=lambda r: r.name not in CONTEXT_FIELDS):
+        table = read_table(res, out, digests)
+        if table is not None:
+            table = _check_rows(table, kept_fields(res, pkg), context, out)
+        tables[res.name] = table
+    for table in tables.values():
+        if table is not None:
+            _guarded(check_unique, table, out, table, out)
+            for check in (check_foreign_keys, check_list_references):
+                _guarded(check, table, out, table, tables, out)
     check_hashes(pkg, out, {name: fut.result() for name, fut in digests.items()})
     finish_profile_check(out)
     return out.report()
 
 
-def _check_tables(tables: "dict[str, Table | None]", out) -> None:
-    from brcd.validate.cells import check_text, typed_frame
-    from brcd.validate.keys import check_foreign_keys, check_list_references, check_unique
+def _check_rows(table: "Table", keep: list[str], context: "dict[str, pl.DataFrame]", out) -> "Table":
+    """Check the table's rows slice by slice; keep `keep` columns (and the typed columns other
+    tables' rules need) for the key checks. When the fast reader gives up on a slice, the whole
+    table is read again by the exact one and checked afresh."""
+    from brcd.validate.collector import Collector
+    from brcd.validate.records import Fallback
 
-    typed: dict[str, pl.DataFrame] = {}
-    for name, table in tables.items():
-        if table is None:
-            continue
-        typed[name] = typed_frame(table, out)
-        for check in (check_text, check_unique):
-            _guarded(check, table, out, table, out)
-        for check in (check_foreign_keys, check_list_references):
-            _guarded(check, table, out, table, tables, out)
-    for name, table in tables.items():
-        if table is not None:
-            _guarded(_check_model, table, out, table, typed, out)
+    tmp = Collector(limit=out.limit, order=out.order)
+    try:
+        _check_slices(table, keep, context, tmp)
+    except Fallback:
+        tmp = Collector(limit=out.limit, order=out.order)
+        table = table.fallback(tmp)
+        _check_slices(table, keep, context, tmp)
+    out.merge(tmp)
+    table.source = table.fallback = None  # the file's bytes can go
+    return table
+
+
+def _check_slices(table: "Table", keep: list[str], context: "dict[str, pl.DataFrame]", out) -> None:
+    import polars as pl
+
+    from brcd.validate.cells import check_text, typed_frame
+    from brcd.validate.checks import CONTEXT_FIELDS
+
+    kept: list[pl.DataFrame] = []
+    typed_kept: list[pl.DataFrame] = []
+    wanted = [n for n in CONTEXT_FIELDS.get(table.name, []) if n in table.resource.field_names]
+    for _ in table.chunks(out):
+        typed = typed_frame(table, out)
+        _guarded(check_text, table, out, table, out)
+        _guarded(_check_model, table, out, table, typed, context, out)
+        table.keep(keep, kept)
+        if wanted:
+            typed_kept.append(typed.select(wanted))
+    table.finish(kept)
+    if wanted:
+        context[table.name] = pl.concat(typed_kept) if typed_kept else None
 
 
 def _guarded(check, table: "Table", out, *args) -> None:
@@ -85,20 +120,20 @@ def _guarded(check, table: "Table", out, *args) -> None:
                               " the table may hold errors it did not report."))
 
 
-def _check_model(table: "Table", typed: "dict[str, pl.DataFrame]", out) -> None:
-    """Constraints and domain rules through the table's generated pandera model."""
+def _check_model(table: "Table", typed: "pl.DataFrame", context: "dict[str, pl.DataFrame]", out) -> None:
+    """Constraints and domain rules of the current slice, through the generated pandera model."""
     from brcd.validate.checks import add_context, rules_for
     from brcd.validate.models import failures
 
-    frame = add_context(table.name, typed[table.name], typed)
+    frame = add_context(table.name, typed, context)
     raw = table.frame
     fields = {f["name"]: f for f in table.resource.fields}
     rules = {r.code: r for r in rules_for(table.name, table.resource.fields)}
-    for kind, field, tag, rows in failures(table.resource, typed[table.name], frame):
-        rows = rows[table.row_ok[rows]]  # ragged and blank rows were reported as such
+    for kind, field, tag, rows in failures(table.resource, typed, frame):
+        rows = rows[table.ok[rows]]  # ragged and blank rows were reported as such
         if kind in ("required", "rule") and field in raw.columns and len(rows):
             # a cell that did not parse is null in the typed frame but was reported as a type-error
-            unparsed = raw[field].gather(rows).is_not_null() & typed[table.name][field].gather(rows).is_null()
+            unparsed = raw[field].gather(rows).is_not_null() & typed[field].gather(rows).is_null()
             rows = rows[~unparsed.to_numpy()]
         if not len(rows):
             continue

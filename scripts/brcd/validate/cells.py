@@ -73,7 +73,7 @@ def typed_frame(table: Table, out: Collector) -> "pl.DataFrame":
             .select(f["name"] for f in fields)
     checked = [f for f in fields if f.get("type", "string") not in ("string", "any")]
     if checked:
-        ok = pl.Series(table.row_ok)
+        ok = pl.Series(table.ok)
         bad = raw.select((pl.col(f["name"]).is_not_null() & typed[f["name"]].is_null() & ok).alias(f["name"])
                          for f in checked)
         counts = bad.sum().row(0)
@@ -127,7 +127,7 @@ def check_text(table: Table, out: Collector) -> None:
     names = free_text_fields(table)
     if not names or not table.frame.height:
         return
-    ok = pl.Series(table.row_ok)
+    ok = pl.Series(table.ok)
     frame = table.frame
     formula = frame.select((text_mask(frame, n, lambda c: c.str.contains(FORMULA_RE)) & ok).alias(n) for n in names)
     spaces = frame.select((text_mask(frame, n, lambda c: c.str.contains(r"^\s|\s$")) & ok).alias(n) for n in names)

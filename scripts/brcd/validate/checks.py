@@ -38,6 +38,9 @@ PARTS = {
 # How far a statement may seem to predate its incident, by the statement's date precision
 # (UCDP date_prec: 1 day, 2 a span of days, 3 week, 4 month, 5 year).
 PRECISION_DAYS = {1: 0, 2: 6, 3: 7, 4: 31, 5: 366}
+# Typed columns other tables' rules need (`add_context`): kept while the table is read.
+CONTEXT_FIELDS = {"districts": ["district_id", "latitude", "longitude", "area_km2"],
+                  "incidents": ["incident_id", "date_start"]}
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,10 @@ class Collector:
         take = rows if self.limit is None else rows[: self.limit]
         self.add_many(total, (make(int(r)) for r in take))
 
+    def merge(self, other: "Collector") -> None:
+        self.count += other.count
+        self.issues.extend(other.issues)
+
     def report(self) -> Report:
         def key(e: Issue) -> tuple:
             return (-1 if e.resource is None else self.order.get(e.resource, len(self.order)),

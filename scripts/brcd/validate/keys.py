@@ -20,6 +20,24 @@ if TYPE_CHECKING:  # pragma: no cover
 ROW = "_row"
 
 
+def kept_fields(resource, package) -> list[str]:
+    """The columns the key checks need once the rows are gone: this table's keys, the fields
+    that point elsewhere and the fields other tables point at."""
+    want = set(resource.primary_key)
+    want |= {f["name"] for f in resource.fields if (f.get("constraints") or {}).get("unique")}
+    for fk in resource.foreign_keys:
+        want |= set(fk["fields"])
+    want |= {lr["field"] for lr in resource.list_references()}
+    for other in package.resources:
+        for fk in other.foreign_keys:
+            if fk["reference"]["resource"] == resource.name:
+                want |= set(fk["reference"]["fields"])
+        for lr in other.list_references():
+            if lr["resource"] == resource.name:
+                want.add(lr["resource_field"])
+    return [n for n in resource.field_names if n in want]
+
+
 def check_unique(table: Table, out: Collector) -> None:
     import polars as pl
 
