@@ -89,13 +89,16 @@ def typed_frame(table: Table, out: Collector) -> "pl.DataFrame":
 
 
 def _parse_coded(column: "pl.Series", field: dict[str, Any]) -> "pl.Series":
+    """Parse a Categorical once per distinct value; rows take their value by category code."""
     import polars as pl
 
     name = field["name"]
     values = column.drop_nulls().unique()
-    lookup = pl.DataFrame({name: values, "_text": values.cast(pl.Utf8)}) \
-        .select(pl.col(name), parse_expr({**field, "name": "_text"}).alias("_typed"))
-    return column.to_frame().join(lookup, on=name, how="left", maintain_order="left")["_typed"].alias(name)
+    parsed = pl.DataFrame({"_text": values.cast(pl.Utf8)}).select(parse_expr({**field, "name": "_text"})).to_series()
+    codes = values.to_physical().cast(pl.Int64)
+    size = int(codes.max()) + 1 if len(codes) else 1
+    by_code = pl.Series(name, [None] * size, dtype=parsed.dtype).scatter(codes, parsed)
+    return by_code.gather(column.to_physical()).alias(name)
 
 
 def text_mask(frame: "pl.DataFrame", name: str, test: Callable[["pl.Expr"], "pl.Expr"]) -> "pl.Expr":
