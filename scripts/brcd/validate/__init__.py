@@ -1,11 +1,15 @@
 """`validate_package`: every rule of `brcd validate` over a whole package, in one report.
 
-Order of work: the descriptor (profile), then each table's file (`structure`), cells
-(`cells`: types, formulas, spaces), keys (`keys`: unique, primary and foreign keys, lists of
-ids), the generated pandera model of each table (`models`: constraints and the domain rules of
-`checks`), and last the `bytes`/`hash` of each file (`descriptor`), hashed in a thread while
-the rest runs. Only a package that cannot be read at all raises (`BrcdError`, exit 2); every
-problem in the data is an `Issue` of the returned `Report`.
+Order of work: the descriptor against the Data Package profile (`descriptor`, in a forked
+helper when run from the CLI); then, table by table (districts and incidents first: other
+tables' rules need their points and dates), the file itself (`structure`), its rows slice by
+slice (`records`: blank and ragged rows with their physical lines), each slice's cells
+(`cells`: types, formulas, stray spaces) and its generated pandera model (`models`: the
+schema's constraints and the domain rules of `checks`); then the keys between tables
+(`keys`, on the key columns kept from every slice); last the `bytes`/`hash` of each file,
+hashed in a thread meanwhile. Only a package that cannot be read at all raises (`BrcdError`,
+exit 2); every problem in the data is an `Issue` of the returned `Report`, counted in full
+even when `max_errors` shortens the list (`collector`).
 """
 
 from __future__ import annotations
