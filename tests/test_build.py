@@ -21,7 +21,7 @@ from brcd.package import load_package
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, BuildResult]:
-    from conftest import copy_package
+    from pkgcopy import copy_package
 
     descriptor = copy_package(tmp_path_factory.mktemp("pkg"))
     return descriptor, build(descriptor, tmp_path_factory.mktemp("dist"))

@@ -32,7 +32,7 @@ def with_docs(descriptor: Path) -> Path:
 @pytest.fixture(scope="module")
 def released(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """(the zip, the folder it unpacks to) of one release of the real package."""
-    from conftest import copy_package
+    from pkgcopy import copy_package
 
     descriptor = with_docs(copy_package(tmp_path_factory.mktemp("pkg")))
     result = release(descriptor, tmp_path_factory.mktemp("dist"))
@@ -47,7 +47,7 @@ def test_two_releases_of_the_same_inputs_are_byte_identical(released, tmp_path: 
     zip_path, root = released
     again = brcd("release", str(root), "--out", str(tmp_path))  # re-release the unpacked copy
     assert again.returncode == 0, again.stderr
-    from conftest import copy_package
+    from pkgcopy import copy_package
 
     descriptor = with_docs(copy_package(tmp_path / "pkg"))
     second = release(descriptor, tmp_path / "second")
