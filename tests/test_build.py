@@ -4,6 +4,7 @@ reproducible bytes, skipping unchanged inputs, refusing invalid packages, atomic
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import csv
 import json
 import sqlite3
@@ -146,7 +147,10 @@ def test_the_sqlite_file_opens_in_datasette(built) -> None:
         labels = await ds.client.get("/brcd/incidents.json?_labels=on&_shape=objects&_size=1&district_id__notblank=1")
         return search.json(), labels.json()
 
-    search, labels = asyncio.run(fetch())
+    # A fresh thread: Playwright's sync API (browser tests in the same session) keeps an event
+    # loop running in the main thread, where asyncio.run() is refused.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        search, labels = pool.submit(asyncio.run, fetch()).result()
     assert search["rows"] and all("passengers" in (r["description"] + (r["notes"] or "")).lower() for r in search["rows"])
     district = labels["rows"][0]["district_id"]
     assert isinstance(district, dict) and district["value"] and district["label"]
