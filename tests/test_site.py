@@ -156,6 +156,26 @@ def test_downloads_list_the_descriptor_and_every_csv(package):
         assert entry["bytes"] == res.path.stat().st_size
 
 
+def test_downloads_offer_a_release_only_when_its_checksums_list_it(package_copy):
+    import hashlib
+
+    from brcd.release import format_sums
+    from brcd.site import downloads, release_files
+
+    root = package_copy.parent
+    assert release_files(root) == []
+    dist = root / "dist"
+    dist.mkdir()
+    (dist / "brcd-0.1.0.zip").write_bytes(b"zip")
+    (dist / "other.zip").write_bytes(b"not listed")
+    (dist / "SHA256SUMS").write_text(format_sums({"brcd-0.1.0.zip": hashlib.sha256(b"zip").hexdigest()}))
+    assert release_files(root) == ["brcd-0.1.0.zip", "SHA256SUMS"]
+    urls = [d["url"] for d in downloads(load_package(package_copy), None)]
+    assert urls[:2] == ["/releases/brcd-0.1.0.zip", "/releases/SHA256SUMS"]
+    (dist / "SHA256SUMS").write_text("damaged\n")
+    assert release_files(root) == []
+
+
 def test_a_renamed_column_fails_loudly(package_copy):
     schema_path = package_copy.parent / "schemas" / "incidents.schema.json"
     schema = json.loads(schema_path.read_text())

@@ -283,9 +283,35 @@ def load_stored_queries(root: Path) -> list[Any]:
     return list(load_queries(root))
 
 
+RELEASE_DIR = "dist"
+SUMS_NAME = "SHA256SUMS"
+
+
+def release_files(root: Path) -> list[str]:
+    """Names of the published release files in `<root>/dist`: those `brcd release` listed in its
+    SHA256SUMS that exist, then SHA256SUMS itself; empty when no release was made. A damaged
+    checksum list offers nothing rather than a guess."""
+    from brcd.release import parse_sums
+
+    sums = root / RELEASE_DIR / SUMS_NAME
+    if not sums.is_file():
+        return []
+    try:
+        listed = parse_sums(sums.read_text(encoding="utf-8"), sums)
+    except (BrcdError, UnicodeDecodeError):
+        return []
+    names = sorted(n for n in listed if "/" not in n and (sums.parent / n).is_file())
+    return names + [SUMS_NAME]
+
+
 def downloads(package: Package, sqlite_path: Path | None) -> list[dict[str, Any]]:
-    """What the home page offers to download: the SQLite file, the descriptor and each CSV."""
+    """What the home page offers to download: the release files (zip, DuckDB, checksums) when a
+    release was made, the SQLite file, the descriptor and each CSV."""
     out = []
+    for name in release_files(package.root):
+        path = package.root / RELEASE_DIR / name
+        title = "Checksums of the release files" if name == SUMS_NAME else f"Release {name}"
+        out.append({"title": title, "url": f"/releases/{name}", "bytes": path.stat().st_size})
     if sqlite_path is not None and sqlite_path.exists():
         out.append({"title": "SQLite database (everything in one file)", "url": f"/{DATABASE}.db",
                     "bytes": sqlite_path.stat().st_size})

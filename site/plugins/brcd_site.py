@@ -165,9 +165,22 @@ async def package_file_view(request, datasette):
     return _serve_package_file(f"{folder}/{file}", datasette)
 
 
+async def release_file_view(request, datasette):
+    from brcd.site import RELEASE_DIR, release_files
+
+    root = _config(datasette).get("package_root")
+    name = request.url_vars["file"]
+    if not root or name not in release_files(Path(root)):
+        raise NotFound(f"{name} is not a file of a published release")
+    path = Path(root) / RELEASE_DIR / name
+    content_type = "text/plain; charset=utf-8" if name == "SHA256SUMS" else "application/octet-stream"
+    return AsgiFileDownload(path, filename=name, content_type=content_type)
+
+
 @hookimpl
 def register_routes():
     return [
+        (r"^/releases/(?P<file>[A-Za-z0-9_.-]+)$", release_file_view),
         (r"^/datapackage\.json$", descriptor_view),
         (r"^/(?P<folder>tables|schemas)/(?P<file>[A-Za-z0-9_.-]+\.(csv|json))$", package_file_view),
     ]

@@ -77,7 +77,22 @@ def make_site_package(dest: Path) -> dict:
     from brcd.package import load_package
 
     update_hashes(load_package(dest))
-    return {"script_incident_id": target["incident_id"], "script_text": script}
+
+    # A published release as `brcd release` leaves it (contents stand-in), plus a stray file
+    # the site must not serve because SHA256SUMS does not list it.
+    import hashlib
+
+    from brcd.release import format_sums
+
+    release_dir = dest / "dist"
+    release_dir.mkdir()
+    release_name = "brcd-0.1.0.zip"
+    release_bytes = b"PK\x05\x06" + b"\x00" * 18
+    (release_dir / release_name).write_bytes(release_bytes)
+    (release_dir / "SHA256SUMS").write_text(format_sums({release_name: hashlib.sha256(release_bytes).hexdigest()}))
+    (release_dir / "unlisted.txt").write_text("not part of a release\n")
+    return {"script_incident_id": target["incident_id"], "script_text": script,
+            "release_name": release_name, "release_bytes": release_bytes}
 
 
 # ---- the live server ---------------------------------------------------------------------------

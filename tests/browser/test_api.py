@@ -181,6 +181,17 @@ def test_only_package_files_are_served(api, path):
     assert api.get(path).status_code == 404
 
 
+def test_home_page_offers_the_release_and_serves_only_its_listed_files(api, site_facts):
+    name = site_facts["release_name"]
+    home = api.get("/").text
+    assert f'href="/releases/{name}"' in home and 'href="/releases/SHA256SUMS"' in home
+    r = api.get(f"/releases/{name}")
+    assert r.status_code == 200 and r.content == site_facts["release_bytes"]
+    assert name in api.get("/releases/SHA256SUMS").text
+    assert api.get("/releases/unlisted.txt").status_code == 404
+    assert api.get("/releases/brcd-9.9.9.zip").status_code == 404
+
+
 def test_sqlite_download_is_the_database(api):
     r = api.get("/brcd.db")
     assert r.status_code == 200 and r.content[:16] == b"SQLite format 3\x00"
