@@ -93,7 +93,7 @@ class Table:
         """Each slice of rows in turn (in `frame`), after reporting its blank and ragged rows."""
         width = len(self.resource.field_names)
         self.row_ok = np.zeros(len(self.lines), dtype=bool)
-        for offset, frame, cells in self.source():
+        for offset, frame, cells in _prefetch(self.source()):
             self.frame, self.offset = frame, offset
             self.cells[offset: offset + len(cells)] = cells
             self.row_ok[offset: offset + len(cells)] = cells == width
@@ -108,12 +108,21 @@ class Table:
         kept.append(self.frame.select(names))
         if self.multiline:
             every = self.resource.field_names
-            counts = self.frame.select(_newlines(self.frame, n).alias(n) for n in every)
+            for name in names:
+                self.newlines_before.setdefault(name, np.zeros(len(self.lines), dtype=np.int64))
+            # only a record that spans lines has a cell holding a newline: count those rows alone
+            # (the table's last row may end without its line end: always counted)
+            lo, hi = self.offset, self.offset + self.frame.height
+            span = np.diff(self.lines[lo: hi + 1]) > 1
+            rows = np.flatnonzero(np.concatenate([span, np.ones(hi - lo - len(span), dtype=bool)]))
+            if not len(rows):
+                return
+            part = self.frame[rows]
+            counts = part.select(_newlines(part, n).alias(n) for n in every)
             for name in names:
                 before = every[: every.index(name)]
                 value = counts.select(pl.sum_horizontal(before) if before else pl.lit(0)).to_series().to_numpy()
-                self.newlines_before.setdefault(name, np.zeros(len(self.lines), dtype=np.int64))[
-                    self.offset: self.offset + self.frame.height] = value
+                self.newlines_before[name][lo + rows] = value
 
     def finish(self, kept: list["pl.DataFrame"]) -> None:
         import polars as pl
@@ -140,6 +149,23 @@ class Table:
         return Issue(code, self.name, self.resource.relpath, line=self.line_of(row, col), row=self.offset + row + 1,
                      field=field, column=None if col is None else col + 1,
                      value=None if value is None else str(value), message=message)
+
+
+def _prefetch(items: Iterator[Any]) -> Iterator[Any]:
+    """The items of `items`, the next one made in a thread while the caller works on the
+    current one (polars parses without the GIL: the checks of a slice use the other core).
+    An exception of `items` is raised where its item would have come."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    done = object()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="brcd-parse") as pool:
+        ahead = pool.submit(next, items, done)
+        while True:
+            item = ahead.result()
+            if item is done:
+                return
+            ahead = pool.submit(next, items, done)
+            yield item
 
 
 def _newlines(frame: "pl.DataFrame", name: str) -> "pl.Expr":
@@ -230,13 +256,22 @@ def read_fast(raw: bytes, resource: "Resource", encoding: str, clean: bool) -> T
             cells = rec_len[a:b] - content + 1  # records without quotes: every other byte is a comma
             quoted = np.flatnonzero(rec_q[a:b])
             if len(quoted):
-                text = pl.Series([raw[rec_start[a + i]: rec_start[a + i] + _raw_len(a + i)].decode("utf-8", "replace")
-                                  for i in quoted], dtype=pl.Utf8)
+                text = _quoted_text(a, b, stop, quoted)
                 cells[quoted] = text.str.replace_all('"[^"]*"', "").str.count_matches(",", literal=True).to_numpy() + 1
             cells[rec_len[a:b] == 0] = 0
             # extra cells were cut off by polars, their text counted as commas: only "more" is known
             cells[cells > width] = width + 1
             yield a - 1, frame, cells
+
+    def _quoted_text(a: int, b: int, stop: int, quoted: np.ndarray) -> "pl.Series":
+        """The text of the records `quoted` (within records a..b), without their line end."""
+        if clean and not multiline:  # one line per record: polars splits the lines
+            lines = pl.read_csv(raw[rec_start[a]: stop], has_header=False, separator=sep, quote_char=None,
+                                schema={"l": pl.Utf8}, empty_string_is_null=False, encoding=encoding)["l"]
+            if len(lines) == b - a:
+                return lines.gather(quoted)
+        return pl.Series([raw[rec_start[a + i]: rec_start[a + i] + _raw_len(a + i)].decode("utf-8", "replace")
+                          for i in quoted], dtype=pl.Utf8)
 
     def _raw_len(r: int) -> int:
         stop = rec_start[r + 1] if r + 1 < len(rec_start) else len(raw)
