@@ -47,6 +47,7 @@ class TableLayout:
     foreign_keys: list[dict[str, Any]]
     indexed: list[tuple[str, ...]] = field(default_factory=list)   # one column tuple per index
     fts: list[str] = field(default_factory=list)
+    sparse: frozenset[str] = frozenset()   # leading columns whose indexes skip NULLs (`sparse_columns`)
 
     @property
     def fields(self) -> list[dict[str, Any]]:
@@ -110,12 +111,35 @@ def site_indexes(package: Package) -> dict[str, list[tuple[str, ...]]]:
     return index_plan(package)
 
 
-def table_layout(res: Resource, indexes: list[tuple[str, ...]] | None = None) -> TableLayout:
-    """`indexes` overrides `default_indexes`, e.g. with the site's plan."""
+def site_facets(table: str) -> set[str]:
+    """The columns the site facets `table` by (empty when the site module is absent)."""
+    try:
+        from brcd.site import TABLE_BEHAVIOUR
+    except ImportError:  # pragma: no cover - the site module ships with the toolkit
+        return set()
+    return {f if isinstance(f, str) else next(iter(f.values())) for f in TABLE_BEHAVIOUR.get(table, {}).get("facets", [])}
+
+
+def sparse_columns(res: Resource, facets: set[str]) -> frozenset[str]:
+    """Optional single-column foreign keys that are not facets (incidents.parent_incident_id,
+    actor2_id, claimed_by_id, related_site_id): the site only looks them up by value (`c = ?`
+    filters and the row page's "links from other tables" counts), which SQLite answers from a
+    partial index `WHERE c IS NOT NULL` too. Leaving the NULL rows out halves to quarters the
+    sort of each such index at build time (parent_incident_id: 0.40 s -> 0.07 s at 1M rows).
+    Facet columns keep full indexes (facet counts and `__isnull` filters read them)."""
+    required = {f["name"] for f in res.fields if (f.get("constraints") or {}).get("required")}
+    return frozenset(fk["fields"][0] for fk in res.foreign_keys
+                     if len(fk["fields"]) == 1 and fk["fields"][0] not in required | facets | set(res.primary_key))
+
+
+def table_layout(res: Resource, indexes: list[tuple[str, ...]] | None = None,
+                 facets: set[str] | None = None) -> TableLayout:
+    """`indexes` overrides `default_indexes`, e.g. with the site's plan; `facets` (the site's
+    facet columns) keep full indexes, other optional foreign keys get partial ones."""
     fts = [f["name"] for f in res.fields if is_free_text(f)]
     indexed = [tuple(i) for i in indexes] if indexes is not None else default_indexes(res)
     return TableLayout(name=res.name, resource=res, primary_key=res.primary_key, foreign_keys=res.foreign_keys,
-                       indexed=indexed, fts=fts)
+                       indexed=indexed, fts=fts, sparse=sparse_columns(res, facets or set()))
 
 
 def link_tables(package: Package) -> list[LinkTable]:
@@ -136,7 +160,8 @@ def link_tables(package: Package) -> list[LinkTable]:
 def package_layout(package: Package) -> tuple[list[TableLayout], list[LinkTable]]:
     """Every table's layout (indexes from the site's plan where it has one) and the link tables."""
     plan = site_indexes(package)
-    return [table_layout(r, plan.get(r.name)) for r in package.resources], link_tables(package)
+    return ([table_layout(r, plan.get(r.name), site_facets(r.name)) for r in package.resources],
+            link_tables(package))
 
 
 def links_select_sql(link: LinkTable, source: str) -> str:

@@ -3,7 +3,8 @@
 Layout (from `brcd.build.layout`): one table per resource with the schema's column types
 (`brcd.types.sqlite_type`), PRIMARY KEY, NOT NULL for required fields and FOREIGN KEY
 constraints; one link table per `;` id list; the indexes of `brcd.build.layout` (the site's
-facet and foreign-key columns, each paired with the table's sort column); an FTS5 index `<table>_fts` with `content="<table>"` over the free-text columns; and
+facet and foreign-key columns, each paired with the table's sort column; partial, without
+NULLs, for optional foreign keys that are not facets); an FTS5 index `<table>_fts` with `content="<table>"` over the free-text columns; and
 `brcd_metadata(key, value)`. Booleans are 0/1 and dates ISO text.
 
 Rows travel from DuckDB to SQLite as Arrow batches through the ADBC SQLite driver, which
@@ -114,7 +115,9 @@ def write_sqlite(path: Path, duck: "duckdb.DuckDBPyConnection", tables: list[Tab
         cur.execute(f"PRAGMA cache_size = -{INDEX_CACHE_KIB}")
         for t in tables:
             for cols in t.indexed:
-                cur.execute(f"CREATE INDEX {q(index_name(t.name, cols))} ON {q(t.name)} ({', '.join(q(c) for c in cols)})")
+                where = f" WHERE {q(cols[0])} IS NOT NULL" if cols[0] in t.sparse else ""
+                cur.execute(f"CREATE INDEX {q(index_name(t.name, cols))} ON {q(t.name)} "
+                            f"({', '.join(q(c) for c in cols)}){where}")
         for link in links:
             cur.execute(f"CREATE INDEX {q(index_name(link.name, (link.item_column,)))} "
                         f"ON {q(link.name)} ({q(link.item_column)})")
