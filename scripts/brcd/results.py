@@ -37,32 +37,19 @@ class Result:
 
 def built_digest(db_path: Path) -> str | None:
     """The `inputs_digest` recorded in a built DuckDB file, or None when it has none or cannot be read."""
-    import duckdb
+    from brcd.build.duckdb_db import read_metadata
 
-    try:
-        con = duckdb.connect(str(db_path), read_only=True)
-    except duckdb.Error:
-        return None
-    try:
-        row = con.execute("SELECT value FROM brcd_metadata WHERE key = 'inputs_digest'").fetchone()
-    except duckdb.Error:
-        return None
-    finally:
-        con.close()
-    return str(row[0]) if row else None
+    return read_metadata(db_path).get("inputs_digest")
 
 
 def fresh_database(package: "Package", digest: Callable[["Package"], str] | None = None) -> Path | None:
     """`dist/brcd.duckdb` when it exists and was built from exactly these inputs, else None.
-    `digest` defaults to `brcd.build.inputs_digest` (no build module: never fresh)."""
+    `digest` defaults to `brcd.build.inputs_digest`."""
     db_path = package.root / BUILT_DUCKDB
     if not db_path.is_file():
         return None
     if digest is None:
-        try:
-            from brcd.build import inputs_digest as digest  # type: ignore[no-redef]
-        except ImportError:
-            return None
+        from brcd.build import inputs_digest as digest  # type: ignore[no-redef]
     recorded = built_digest(db_path)
     return db_path if recorded is not None and recorded == digest(package) else None
 
