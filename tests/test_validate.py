@@ -64,6 +64,19 @@ def test_each_defect_is_reported_where_it_is(defect, tmp_path):
         assert e.code in HINTS and e.message
 
 
+@pytest.mark.parametrize("defect", DEFECTS)
+def test_memory_mapped_files_give_the_same_report(defect, tmp_path, monkeypatch):
+    """Big files are memory-mapped and their pages let go as they are read; every defect must
+    be found there exactly as in a file read whole."""
+    import brcd.validate.structure as structure
+
+    pkg = build(defect, tmp_path / "pkg")
+    whole = validate_package(pkg)
+    monkeypatch.setattr(structure, "MAP_BYTES", 1)
+    mapped = validate_package(pkg)
+    assert [e.to_dict() for e in mapped.errors] == [e.to_dict() for e in whole.errors]
+
+
 def test_the_real_package_is_valid(repo_root):
     report = validate_package(repo_root)
     assert report.valid, [(e.resource, e.line, e.field, e.code, e.message) for e in report.errors[:20]]
@@ -172,14 +185,18 @@ def test_crlf_hash_mismatch_is_explained(package_copy):
     assert "CRLF" in hash_error.message
 
 
-@pytest.mark.parametrize("slices", ["one slice", "many small slices"])
+@pytest.mark.parametrize("slices", ["one slice", "many small slices", "many slices of a mapped file"])
 def test_every_injected_error_is_found_at_its_line(tmp_path, monkeypatch, slices):
     import brcd.validate.records as records
+    import brcd.validate.structure as structure
     from synth import write_package
 
-    if slices == "many small slices":  # slice boundaries inside the table, keys checked across them
+    if slices != "one slice":  # slice boundaries inside the table, keys checked across them
         monkeypatch.setattr(records, "CHUNK_BYTES", 20_000)
         monkeypatch.setattr(records, "LINE_CHUNK", 30_000)
+    if slices == "many slices of a mapped file":  # pages let go while slices and hash still read
+        monkeypatch.setattr(structure, "MAP_BYTES", 1)
+        monkeypatch.setattr(structure, "HASH_CHUNK", 8192)
     descriptor, injected = write_package(tmp_path / "synth", 3000, seed=7, inject_errors=True)
     report = validate_package(descriptor)
     assert {(e.code, e.line, e.field) for e in report.errors} == {(e["code"], e["line"], e["field"]) for e in injected}

@@ -54,9 +54,12 @@ def validate_package(package: "str | Path | Package | None", *, max_errors: int 
     digests: dict = {}
     tables: dict[str, Table | None] = {}
     context: dict[str, pl.DataFrame] = {}
-    # tables other tables' rules need (districts' points, incidents' dates) go first
-    for res in sorted(pkg.resources, key=lambda r: r.name not in CONTEXT_FIELDS):
-        table = read_table(res, out, digests)
+    # tables other tables' rules need (districts' points, incidents' dates) go first; every
+    # file is read (and its lines counted) before any rows are checked, which overlaps the
+    # import of pandera with the reading of the big tables
+    order = sorted(pkg.resources, key=lambda r: r.name not in CONTEXT_FIELDS)
+    read = [(res, read_table(res, out, digests)) for res in order]
+    for res, table in read:
         if table is not None:
             table = _check_rows(table, kept_fields(res, pkg), context, out)
         tables[res.name] = table
@@ -117,10 +120,11 @@ def _check_slices(table: "Table", keep: list[str], context: "dict[str, pl.DataFr
     kept: list[pl.DataFrame] = []
     typed_kept: list[pl.DataFrame] = []
     wanted = [n for n in CONTEXT_FIELDS.get(table.name, []) if n in table.resource.field_names]
+    plan: dict = {}  # the table's pandera models, made for its first slice
     for _ in table.chunks(out):
         typed = typed_frame(table, out)
         _guarded(check_text, table, out, table, out)
-        _guarded(_check_model, table, out, table, typed, context, out)
+        _guarded(_check_model, table, out, table, typed, context, out, plan)
         table.keep(keep, kept)
         if wanted:
             typed_kept.append(typed.select(wanted))
@@ -144,7 +148,8 @@ def _guarded(check, table: "Table", out, *args) -> None:
                               " the table may hold errors it did not report."))
 
 
-def _check_model(table: "Table", typed: "pl.DataFrame", context: "dict[str, pl.DataFrame]", out) -> None:
+def _check_model(table: "Table", typed: "pl.DataFrame", context: "dict[str, pl.DataFrame]", out,
+                 plan: dict | None = None) -> None:
     """Constraints and domain rules of the current slice, through the generated pandera model."""
     from brcd.validate.checks import add_context, rules_for
     from brcd.validate.models import failures
@@ -153,7 +158,7 @@ def _check_model(table: "Table", typed: "pl.DataFrame", context: "dict[str, pl.D
     raw = table.frame
     fields = {f["name"]: f for f in table.resource.fields}
     rules = {r.code: r for r in rules_for(table.name, table.resource.fields)}
-    for kind, field, tag, rows in failures(table.resource, typed, frame):
+    for kind, field, tag, rows in failures(table.resource, typed, frame, plan=plan):
         rows = rows[table.ok[rows]]  # ragged and blank rows were reported as such
         if kind in ("required", "rule") and field in raw.columns and len(rows):
             # a cell that did not parse is null in the typed frame but was reported as a type-error

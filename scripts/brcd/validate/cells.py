@@ -5,7 +5,7 @@ in the typed frame (the `required` check then skips it: see `models.failures`)."
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -43,9 +43,8 @@ def parse_expr(field: dict[str, Any]) -> "pl.Expr":
         v = c.cast(pl.Float64, strict=False)
         return pl.when(v.is_finite()).then(v)
     if ftype == "boolean":
-        mapping = {v: True for v in field.get("trueValues", TRUE_VALUES)}
-        mapping.update({v: False for v in field.get("falseValues", FALSE_VALUES)})
-        return c.replace_strict(mapping, default=None, return_dtype=pl.Boolean)
+        return pl.when(c.is_in(field.get("trueValues", TRUE_VALUES))).then(True) \
+            .when(c.is_in(field.get("falseValues", FALSE_VALUES))).then(False)
     if ftype == "date":
         return pl.when(c.str.contains(DATE_RE)).then(c.str.to_date("%Y-%m-%d", strict=False))
     if ftype == "datetime":
@@ -65,12 +64,8 @@ def typed_frame(table: Table, out: Collector) -> "pl.DataFrame":
 
     fields = table.resource.fields
     raw = table.frame
-    coded = {f["name"] for f in fields
-             if raw.schema[f["name"]] == pl.Categorical and f.get("type", "string") not in ("string", "any")}
-    typed = raw.select(parse_expr(f).alias(f["name"]) for f in fields if f["name"] not in coded)
-    if coded:  # a Categorical is parsed once per distinct value, then joined back to its rows
-        typed = typed.with_columns(_parse_coded(raw[f["name"]], f) for f in fields if f["name"] in coded) \
-            .select(f["name"] for f in fields)
+    typed = raw.select(_parse_distinct(raw, f) if f.get("type") in DISTINCT_TYPES else parse_expr(f).alias(f["name"])
+                       for f in fields)
     checked = [f for f in fields if f.get("type", "string") not in ("string", "any")]
     if checked:
         ok = pl.Series(table.ok)
@@ -88,29 +83,18 @@ def typed_frame(table: Table, out: Collector) -> "pl.DataFrame":
     return typed
 
 
-def _parse_coded(column: "pl.Series", field: dict[str, Any]) -> "pl.Series":
-    """Parse a Categorical once per distinct value; rows take their value by category code."""
+# Types whose parsing costs more than finding the distinct values (a million dates have a few
+# thousand distinct values): parsed once per distinct value.
+DISTINCT_TYPES = ("date", "datetime", "time", "yearmonth")
+
+
+def _parse_distinct(raw: "pl.DataFrame", field: dict[str, Any]) -> "pl.Series":
     import polars as pl
 
     name = field["name"]
-    values = column.drop_nulls().unique()
-    parsed = pl.DataFrame({"_text": values.cast(pl.Utf8)}).select(parse_expr({**field, "name": "_text"})).to_series()
-    codes = values.to_physical().cast(pl.Int64)
-    size = int(codes.max()) + 1 if len(codes) else 1
-    by_code = pl.Series(name, [None] * size, dtype=parsed.dtype).scatter(codes, parsed)
-    return by_code.gather(column.to_physical()).alias(name)
-
-
-def text_mask(frame: "pl.DataFrame", name: str, test: Callable[["pl.Expr"], "pl.Expr"]) -> "pl.Expr":
-    """`test` (an expression over strings) for every row of a column, strings or Categorical
-    (then tested once per distinct value)."""
-    import polars as pl
-
-    if frame.schema[name] != pl.Categorical:
-        return test(pl.col(name)).fill_null(False)
-    values = frame[name].drop_nulls().unique().cast(pl.Utf8)
-    hits = values.filter(pl.select(test(pl.lit(values)).fill_null(False)).to_series())
-    return pl.col(name).is_in(hits.implode()).fill_null(False)
+    values = raw[name].drop_nulls().unique()
+    parsed = pl.DataFrame({name: values}).select(parse_expr(field)).to_series()
+    return raw[name].replace_strict(values, parsed, default=None, return_dtype=parsed.dtype).alias(name)
 
 
 def free_text_fields(table: Table) -> list[str]:
@@ -132,8 +116,10 @@ def check_text(table: Table, out: Collector) -> None:
         return
     ok = pl.Series(table.ok)
     frame = table.frame
-    formula = frame.select((text_mask(frame, n, lambda c: c.str.contains(FORMULA_RE)) & ok).alias(n) for n in names)
-    spaces = frame.select((text_mask(frame, n, lambda c: c.str.contains(r"^\s|\s$")) & ok).alias(n) for n in names)
+    formula = frame.select((pl.col(n).str.contains(FORMULA_RE).fill_null(False) & ok).alias(n) for n in names)
+    # two anchored expressions: one `^\s|\s$` tries every position of the cell
+    spaces = frame.select(((pl.col(n).str.contains(r"^\s") | pl.col(n).str.contains(r"\s$")).fill_null(False) & ok)
+                          .alias(n) for n in names)
     for code, masks, say in (
         ("formula-injection", formula, "starts like a spreadsheet formula"),
         ("whitespace", spaces, "has spaces at its start or end"),

@@ -140,7 +140,9 @@ def far_from_district(df: "pl.DataFrame", table: str) -> dict:
     with np.errstate(invalid="ignore"):
         bad = dist > df["_district_radius_km"].to_numpy()
     bad &= ~np.isnan(dist)
-    bad &= ~outside_province(df, table)["latitude"].to_numpy()  # one error per point
+    far = np.flatnonzero(bad)  # one error per point: a point outside the province is reported as such
+    if len(far):
+        bad[far] = geo.inside_province(lon[far], lat[far])
     return {"latitude": pl.Series(bad)}
 
 
@@ -272,4 +274,6 @@ def add_context(table: str, typed: "pl.DataFrame", typed_by_name: dict[str, "pl.
         start = out.select(pl.col("related_incident_id").cast(pl.Utf8).alias("_incident")) \
             .join(starts, on="_incident", how="left", maintain_order="left")["_incident_start"]
         out = out.with_columns(start)
-    return out
+    # the joined columns come in one chunk, the parsed ones in many: polars would realign every
+    # column on each expression over the frame (0.1 s at a million rows), so align them once
+    return out.rechunk()

@@ -135,48 +135,57 @@ def _cases(schema: "pa.DataFrameSchema", frame: "pl.DataFrame") -> "pl.DataFrame
     return cases if "index" in cases.columns and cases.height else None
 
 
-def _plain(dtype: Any) -> Any:
-    """Categoricals are checked as the strings they stand for."""
-    import polars as pl
-
-    return pl.Utf8 if dtype == pl.Categorical else dtype
-
-
 def _distinct_frame(typed: "pl.DataFrame", names: list[str]) -> "pl.DataFrame":
     """Each column's distinct non-null values, padded with nulls to one height."""
     import polars as pl
 
-    values = {n: typed[n].drop_nulls().unique().cast(_plain(typed.schema[n])) for n in names}
+    values = {n: typed[n].drop_nulls().unique() for n in names}
     height = max((len(v) for v in values.values()), default=0)
     return pl.DataFrame([v.extend_constant(None, height - len(v)).alias(n) for n, v in values.items()])
 
 
 def failures(resource: "Resource", typed: "pl.DataFrame", context: "pl.DataFrame",
-             distinct_share: float = 0.05) -> Iterator[tuple[str, str, str, "np.ndarray"]]:
+             distinct_share: float = 0.05, plan: dict | None = None) -> Iterator[tuple[str, str, str, "np.ndarray"]]:
     """Run the generated model; yield `(kind, field, tag, failing rows)` per failed check, where
     kind is "required", "constraint" or "rule" and tag the constraint name or rule code.
 
     Element-wise column checks give the same answer for every copy of a value, so columns with
     few distinct values (at most `distinct_share` of the rows) are checked once per distinct
     value, and their failing values mapped back to rows; the others are checked row by row.
-    The domain rules run on `context` (the typed frame with the cross-table columns)."""
+    The domain rules run on `context` (the typed frame with the cross-table columns).
+    `plan` (a dict kept by the caller) keeps the models made for the first slice of a table for
+    its other slices: which columns go by distinct value is decided once."""
     import numpy as np
     import polars as pl
 
     import pandera.polars as pa
 
-    names = [f["name"] for f in resource.fields]
-    height = typed.height
-    if height:
-        approx = typed.select(pl.col(n).approx_n_unique() for n in names).row(0)
-    else:
-        approx = [0] * len(names)
-    few = [n for n, k in zip(names, approx) if height > 1000 and k <= distinct_share * height]
-    many = [n for n in names if n not in few]
+    plan = {} if plan is None else plan
+    if "few" not in plan:
+        # the checks worth running once per value: patterns, lengths and enums of strings (a
+        # comparison of numbers or dates costs less per row than finding the distinct values)
+        names = [f["name"] for f in resource.fields if f.get("type", "string") == "string"
+                 and {"pattern", "minLength", "maxLength", "enum"} & set(f.get("constraints") or {})]
+        height = typed.height
+        if height > 1000 and names:
+            approx = typed.select(pl.col(n).approx_n_unique() for n in names).row(0)
+        else:
+            approx = [height] * len(names)
+        few = [n for n, k in zip(names, approx) if height > 1000 and k <= distinct_share * height]
+        many = [f["name"] for f in resource.fields if f["name"] not in few]
+        sink: dict[str, dict] = {}
+        full = table_schema(resource, sink, fields=many)
+        required_few = [f["name"] for f in resource.fields if f["name"] in few and _required(f)]
+        if required_few:  # only "not null" is left to check on these: any dtype will do
+            full = full.add_columns({n: pa.Column(None, nullable=False) for n in required_few})
+        plan.update(few=few, sink=sink, full=full,
+                    few_model=table_schema(resource, fields=few, required=False, rules=False) if few else None)
+    few, sink = plan["few"], plan["sink"]
+    sink.clear()
 
     if few:
         distinct = _distinct_frame(typed, few)
-        cases = _cases(table_schema(resource, fields=few, required=False, rules=False), distinct)
+        cases = _cases(plan["few_model"], distinct)
         if cases is not None:
             groups = cases.filter(pl.col("index").is_not_null()).group_by(["column", "check"], maintain_order=True) \
                 .agg(pl.col("index"))
@@ -184,14 +193,7 @@ def failures(resource: "Resource", typed: "pl.DataFrame", context: "pl.DataFrame
                 bad = distinct[column].gather(index).implode()
                 rows = np.flatnonzero(typed.select(pl.col(column).is_in(bad).fill_null(False)).to_series().to_numpy())
                 yield "constraint", column, check, rows
-    sink: dict[str, dict] = {}
-    full = table_schema(resource, sink, fields=many)
-    required_few = [f["name"] for f in resource.fields if f["name"] in few and _required(f)]
-    if required_few:  # only "not null" is left to check on these: any dtype will do
-        full = full.add_columns({n: pa.Column(None, nullable=False) for n in required_few})
-    coded = [n for n in many if context.schema.get(n) == pl.Categorical]
-    frame = context.with_columns(pl.col(n).cast(pl.Utf8) for n in coded) if coded else context
-    yield from _model_failures(_cases(full, frame), sink)
+    yield from _model_failures(_cases(plan["full"], context), sink)
 
 
 def _model_failures(cases: "pl.DataFrame | None", sink: dict[str, dict]) -> Iterator[tuple[str, str, str, "np.ndarray"]]:

@@ -7,8 +7,10 @@ Two readers give the same `Table`:
   cell holding newlines shifts later rows and `Table.lines` stays right. The rows are then
   parsed in slices of about `CHUNK_BYTES`, cut at record starts, so memory holds one slice of
   full rows at a time. The cells of a record are counted without a second parse: a record
-  without quotes of raw length L whose cells total C bytes has `L - C` commas; a record with
-  quotes has as many as remain once its quoted parts (`"[^"]*"`) are removed.
+  of raw length L whose cells total C bytes has `L - C` commas, less its Q quote bytes plus
+  the quotes its cells hold (a quoted cell has its quotes around it, and `""` for each `"`).
+  A big file is read through a memory map (see `structure.open_bytes`) whose pages are let
+  go once each slice is parsed.
 - `read_exact` (Python's `csv` module): everything else, e.g. malformed quoting, or when
   polars and the line pass disagree on a slice (`Fallback`).
 """
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import csv
 import io
+import mmap
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
@@ -40,33 +43,27 @@ class Fallback(Exception):
 
 
 def compact_fields(resource: "Resource") -> set[str]:
-    """Fields read as polars Categoricals (a 4-byte code per cell instead of a 16-byte string
-    view): those with few distinct values, i.e. enums, booleans, dates and numbers of people,
-    and ids pointing at another table. Keys that must be unique stay strings."""
-    other_fks = {fk["fields"][0] for fk in resource.foreign_keys
-                 if len(fk["fields"]) == 1 and fk["reference"]["resource"] != resource.name}
-    out = set()
-    for f in resource.fields:
-        cons = f.get("constraints") or {}
-        if cons.get("unique") or f["name"] in resource.primary_key:
-            continue
-        if "enum" in cons or f.get("type") in ("boolean", "date", "integer", "year") or f["name"] in other_fks:
-            out.add(f["name"])
-    return out
+    """Fields kept for the key checks as polars Categoricals (a 4-byte code per row instead of
+    a 16-byte string view, 100 MB less at a million rows): single-field foreign keys to another
+    table, which repeat a few ids. Keys that must be unique stay strings."""
+    unique = set(resource.primary_key) | {f["name"] for f in resource.fields
+                                          if (f.get("constraints") or {}).get("unique")}
+    return {fk["fields"][0] for fk in resource.foreign_keys
+            if len(fk["fields"]) == 1 and fk["reference"]["resource"] != resource.name} - unique
 
 
 def schema(resource: "Resource") -> dict:
+    """Every cell is read as a string (null = empty); `cells.typed_frame` parses the types."""
     import polars as pl
 
-    compact = compact_fields(resource)
-    return {n: pl.Categorical if n in compact else pl.Utf8 for n in resource.field_names}
+    return {n: pl.Utf8 for n in resource.field_names}
 
 
 @dataclass
 class Table:
     """One table: per row its line, cell count and whether its cells are checked; `frame` holds
     the rows of the slice being checked (from row `offset`), then, once all are checked, the
-    columns `keep` asked for, of every row. Cells are strings or Categoricals (null = empty)."""
+    columns `keep` asked for, of every row. Cells are strings (null = empty)."""
 
     resource: "Resource"
     lines: np.ndarray          # physical line (1-based) where each row starts
@@ -105,7 +102,8 @@ class Table:
         before each, for `line_of` once the slice is gone)."""
         import polars as pl
 
-        kept.append(self.frame.select(names))
+        compact = compact_fields(self.resource)
+        kept.append(self.frame.select(pl.col(n).cast(pl.Categorical) if n in compact else pl.col(n) for n in names))
         if self.multiline:
             every = self.resource.field_names
             for name in names:
@@ -171,10 +169,17 @@ def _prefetch(items: Iterator[Any]) -> Iterator[Any]:
 def _newlines(frame: "pl.DataFrame", name: str) -> "pl.Expr":
     import polars as pl
 
-    col = pl.col(name)
-    if frame.schema[name] == pl.Categorical:
-        col = col.cast(pl.Utf8)
-    return col.str.count_matches("\n", literal=True).fill_null(0).cast(pl.Int64)
+    return pl.col(name).str.count_matches("\n", literal=True).fill_null(0).cast(pl.Int64)
+
+
+def release(raw: "bytes | mmap.mmap", start: int, stop: int) -> None:
+    """Let the kernel drop the pages of a mapped file's bytes start..stop once read (the file
+    stays in the page cache: a later read maps it again), so a big table's file does not stay
+    in the process's memory while its rows are checked."""
+    if isinstance(raw, mmap.mmap):
+        start -= start % mmap.PAGESIZE
+        if stop > start:
+            raw.madvise(mmap.MADV_DONTNEED, start, min(stop, len(raw)) - start)
 
 
 def _line_stats(raw: bytes, sep: str, encoding: str, clean: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -197,6 +202,7 @@ def _line_stats(raw: bytes, sep: str, encoding: str, clean: bool) -> tuple[np.nd
         else:  # decoded lengths differ from bytes where a byte is not UTF-8: find the newlines
             block = np.frombuffer(raw, dtype=np.uint8, count=end - pos, offset=pos)
             start = pos + np.concatenate([[0], np.flatnonzero(block == 10)[: len(lines) - 1] + 1])
+        release(raw, pos, end)
         lengths.append(length)
         quotes.append(q)
         starts.append(start)
@@ -209,9 +215,9 @@ def _line_stats(raw: bytes, sep: str, encoding: str, clean: bool) -> tuple[np.nd
 def read_fast(raw: bytes, resource: "Resource", encoding: str, clean: bool) -> Table | None:
     import polars as pl
 
-    if b"\r" in raw:
+    if raw.find(b"\r") >= 0:
         return None
-    sep = next((s for s in SEPARATORS if s.encode() not in raw), None)
+    sep = next((s for s in SEPARATORS if raw.find(s.encode()) < 0), None)
     if sep is None:
         return None
     try:
@@ -244,38 +250,29 @@ def read_fast(raw: bytes, resource: "Resource", encoding: str, clean: bool) -> T
         for a, b in zip(bounds, bounds[1:]):
             stop = rec_start[b] if b < len(first) else len(raw)
             try:
+                # one chunk per column: polars would realign many-chunked columns against the
+                # one-chunk columns of other tables (joined in by `checks.add_context`) on every
+                # expression; rechunking here happens in the parsing thread
                 frame = pl.read_csv(raw[rec_start[a]: stop], has_header=False, schema=dtypes, missing_columns="insert",
-                                    extra_columns="ignore", truncate_ragged_lines=True, encoding=encoding)
+                                    extra_columns="ignore", truncate_ragged_lines=True,
+                                    encoding=encoding).rechunk()
             except Exception as exc:  # noqa: BLE001 - polars refuses malformed quoting
                 raise Fallback(str(exc)) from None
             if frame.height != b - a:
                 raise Fallback(f"{frame.height} rows where the lines make {b - a}")
             content = frame.select(pl.sum_horizontal(
-                (pl.col(c).cat.len_bytes() if dtypes[c] == pl.Categorical else pl.col(c).str.len_bytes()).fill_null(0)
-                for c in names)).to_series().cast(pl.Int64).to_numpy()
+                pl.col(c).str.len_bytes().fill_null(0) for c in names)).to_series().cast(pl.Int64).to_numpy()
             cells = rec_len[a:b] - content + 1  # records without quotes: every other byte is a comma
             quoted = np.flatnonzero(rec_q[a:b])
-            if len(quoted):
-                text = _quoted_text(a, b, stop, quoted)
-                cells[quoted] = text.str.replace_all('"[^"]*"', "").str.count_matches(",", literal=True).to_numpy() + 1
+            if len(quoted):  # a quoted cell has its quotes around it, doubled inside, counted once
+                inner = frame[quoted].select(pl.sum_horizontal(
+                    pl.col(c).str.count_matches('"', literal=True).fill_null(0) for c in names)).to_series()
+                cells[quoted] -= rec_q[a:b][quoted] - inner.cast(pl.Int64).to_numpy()
             cells[rec_len[a:b] == 0] = 0
             # extra cells were cut off by polars, their text counted as commas: only "more" is known
             cells[cells > width] = width + 1
+            release(raw, rec_start[a], stop)
             yield a - 1, frame, cells
-
-    def _quoted_text(a: int, b: int, stop: int, quoted: np.ndarray) -> "pl.Series":
-        """The text of the records `quoted` (within records a..b), without their line end."""
-        if clean and not multiline:  # one line per record: polars splits the lines
-            lines = pl.read_csv(raw[rec_start[a]: stop], has_header=False, separator=sep, quote_char=None,
-                                schema={"l": pl.Utf8}, empty_string_is_null=False, encoding=encoding)["l"]
-            if len(lines) == b - a:
-                return lines.gather(quoted)
-        return pl.Series([raw[rec_start[a + i]: rec_start[a + i] + _raw_len(a + i)].decode("utf-8", "replace")
-                          for i in quoted], dtype=pl.Utf8)
-
-    def _raw_len(r: int) -> int:
-        stop = rec_start[r + 1] if r + 1 < len(rec_start) else len(raw)
-        return int(stop - rec_start[r]) - (1 if raw[stop - 1: stop] == b"\n" else 0)
 
     return Table(resource, (first[1:] + 1).astype(np.int64), np.zeros(rows, dtype=np.int64), multiline,
                  exact_counts=False, source=source)
