@@ -64,8 +64,7 @@ def typed_frame(table: Table, out: Collector) -> "pl.DataFrame":
 
     fields = table.resource.fields
     raw = table.frame
-    typed = raw.select(_parse_distinct(raw, f) if f.get("type") in DISTINCT_TYPES else parse_expr(f).alias(f["name"])
-                       for f in fields)
+    typed = raw.select(parse_expr(f).alias(f["name"]) for f in fields)
     checked = [f for f in fields if f.get("type", "string") not in ("string", "any")]
     if checked:
         ok = pl.Series(table.ok)
@@ -81,20 +80,6 @@ def typed_frame(table: Table, out: Collector) -> "pl.DataFrame":
             out.add_rows(int(n), rows, lambda r, name=name, want=want: table.issue(
                 "type-error", r, name, f"{raw[name][r]!r} is not {want}.", raw[name][r]))
     return typed
-
-
-# Types whose parsing costs more than finding the distinct values (a million dates have a few
-# thousand distinct values): parsed once per distinct value.
-DISTINCT_TYPES = ("date", "datetime", "time", "yearmonth")
-
-
-def _parse_distinct(raw: "pl.DataFrame", field: dict[str, Any]) -> "pl.Series":
-    import polars as pl
-
-    name = field["name"]
-    values = raw[name].drop_nulls().unique()
-    parsed = pl.DataFrame({name: values}).select(parse_expr(field)).to_series()
-    return raw[name].replace_strict(values, parsed, default=None, return_dtype=parsed.dtype).alias(name)
 
 
 def free_text_fields(table: Table) -> list[str]:

@@ -70,7 +70,7 @@ class Table:
     cells: np.ndarray          # cells in each row as written (0 an empty line, -1 unreadable)
     multiline: bool            # some quoted cell holds a newline
     exact_counts: bool = True  # False: a count above the header's only means "more"
-    source: Callable[[], Iterator[tuple[int, "pl.DataFrame", np.ndarray]]] | None = None
+    source: Callable[[], Iterator[tuple[int, "pl.DataFrame", np.ndarray, np.ndarray | None]]] | None = None
     frame: "pl.DataFrame | None" = None
     offset: int = 0
     row_ok: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
@@ -90,11 +90,11 @@ class Table:
         """Each slice of rows in turn (in `frame`), after reporting its blank and ragged rows."""
         width = len(self.resource.field_names)
         self.row_ok = np.zeros(len(self.lines), dtype=bool)
-        for offset, frame, cells in _prefetch(self.source()):
+        for offset, frame, cells, empty in _prefetch(self.source()):
             self.frame, self.offset = frame, offset
             self.cells[offset: offset + len(cells)] = cells
             self.row_ok[offset: offset + len(cells)] = cells == width
-            report_rows(self, out)
+            report_rows(self, out, empty)
             yield frame
 
     def keep(self, names: list[str], kept: list["pl.DataFrame"]) -> None:
@@ -243,19 +243,15 @@ def read_fast(raw: bytes, resource: "Resource", encoding: str, clean: bool) -> T
     dtypes = schema(resource)
     rows = len(first) - 1
 
-    def source() -> Iterator[tuple[int, "pl.DataFrame", np.ndarray]]:
+    def source() -> Iterator[tuple[int, "pl.DataFrame", np.ndarray, np.ndarray]]:
         cuts = np.unique(np.searchsorted(rec_start, np.arange(1, len(raw) + CHUNK_BYTES, CHUNK_BYTES)))
         cuts = cuts[(cuts > 1) & (cuts < len(first))]
         bounds = [1, *cuts.tolist(), len(first)]
         for a, b in zip(bounds, bounds[1:]):
             stop = rec_start[b] if b < len(first) else len(raw)
             try:
-                # one chunk per column: polars would realign many-chunked columns against the
-                # one-chunk columns of other tables (joined in by `checks.add_context`) on every
-                # expression; rechunking here happens in the parsing thread
                 frame = pl.read_csv(raw[rec_start[a]: stop], has_header=False, schema=dtypes, missing_columns="insert",
-                                    extra_columns="ignore", truncate_ragged_lines=True,
-                                    encoding=encoding).rechunk()
+                                    extra_columns="ignore", truncate_ragged_lines=True, encoding=encoding)
             except Exception as exc:  # noqa: BLE001 - polars refuses malformed quoting
                 raise Fallback(str(exc)) from None
             if frame.height != b - a:
@@ -272,7 +268,7 @@ def read_fast(raw: bytes, resource: "Resource", encoding: str, clean: bool) -> T
             # extra cells were cut off by polars, their text counted as commas: only "more" is known
             cells[cells > width] = width + 1
             release(raw, rec_start[a], stop)
-            yield a - 1, frame, cells
+            yield a - 1, frame, cells, content == 0
 
     return Table(resource, (first[1:] + 1).astype(np.int64), np.zeros(rows, dtype=np.int64), multiline,
                  exact_counts=False, source=source)
@@ -317,19 +313,21 @@ def read_exact(raw: bytes, resource: "Resource", out: Collector) -> Table:
     counts = np.asarray(cells[1:], dtype=np.int64)
     multiline = any(b - a > 1 for a, b in zip(lines, lines[1:]))
     return Table(resource, np.asarray(lines[1:], dtype=np.int64), counts.copy(), multiline,
-                 source=lambda: iter([(0, frame, counts)]))
+                 source=lambda: iter([(0, frame, counts, None)]))
 
 
-def report_rows(table: Table, out: Collector) -> None:
-    """Blank rows, rows with too few or too many cells, in the current slice."""
+def report_rows(table: Table, out: Collector, empty: np.ndarray | None = None) -> None:
+    """Blank rows, rows with too few or too many cells, in the current slice. `empty`: rows
+    whose cells are all empty, when the reader knows (else found here)."""
     import polars as pl
 
     frame, lo = table.frame, table.offset
     cells = table.cells[lo: lo + frame.height]
     width = len(table.resource.field_names)
-    all_null = frame.select(pl.all_horizontal(pl.all().is_null())).to_series().to_numpy() if frame.height \
-        else np.zeros(0, dtype=bool)
-    blank = (cells == 0) | ((cells == width) & all_null)
+    if empty is None:
+        empty = frame.select(pl.all_horizontal(pl.all().is_null())).to_series().to_numpy() if frame.height \
+            else np.zeros(0, dtype=bool)
+    blank = (cells == 0) | ((cells == width) & empty)
     table.row_ok[lo: lo + frame.height] &= ~blank
     rows = np.flatnonzero(blank)
     out.add_rows(len(rows), rows, lambda r: table.issue("blank-row", r, None, "the row is empty."))
