@@ -35,7 +35,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 SEPARATORS = ("\x1f", "\x1e", "\x1d", "\x1c", "\x01")
 LINE_CHUNK = 16 << 20
-CHUNK_BYTES = 32 << 20
+CHUNK_BYTES = 48 << 20
 
 
 class Fallback(Exception):
