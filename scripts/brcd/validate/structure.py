@@ -75,11 +75,10 @@ def read_table(resource: "Resource", out: Collector, digests: dict | None = None
     # the fast reader reads strict UTF-8: when it reads the file, the file is UTF-8 (and the
     # byte-by-byte search for what is not, a tenth of a second per 300 MB, is skipped)
     table = read_fast(raw, resource, "utf8", True)
+    if table is None and not _check_encoding(raw, resource, out):
+        table = read_fast(raw, resource, "utf8-lossy", False)
     if table is None:
         raw = raw[:]  # bytes from here on (a copy of a mapped file)
-        if not _check_encoding(raw, resource, out):
-            table = read_fast(raw, resource, "utf8-lossy", False)
-    if table is None:
         table = read_exact(raw, resource, out)
     table.fallback = lambda out: read_exact(raw[:], resource, out)
     return table
@@ -108,11 +107,12 @@ def _check_encoding(raw: bytes, resource: "Resource", out: Collector) -> bool:
         end = len(raw) if nl < 0 else nl + 1
         try:
             codecs.utf_8_decode(view[pos:end], "strict", True)
+            release(raw, pos, end)
             pos = end
             continue
         except UnicodeDecodeError as exc:
             bad = pos + exc.start
-        line += raw.count(b"\n", counted_to, bad)
+        line += raw[counted_to:bad].count(b"\n")  # (a mapped file has no count())
         counted_to = bad
         start = raw.rfind(b"\n", 0, bad) + 1
         found += 1
