@@ -136,6 +136,18 @@ def create_indexes_sql(t: TableLayout) -> list[str]:
     return out
 
 
+def create_indexes(cur: Any, tables: list[TableLayout], links: list[LinkTable], restore_cache_kib: int) -> None:
+    """Every index of `tables` and `links`, built with the small cache CREATE INDEX sorts
+    fastest with; the connection's cache size is set back to `restore_cache_kib` after."""
+    cur.execute(f"PRAGMA cache_size = -{INDEX_CACHE_KIB}")
+    for t in tables:
+        for sql in create_indexes_sql(t):
+            cur.execute(sql)
+    for link in links:
+        cur.execute(link_index_sql(link))
+    cur.execute(f"PRAGMA cache_size = -{restore_cache_kib}")
+
+
 def link_index_sql(link: LinkTable) -> str:
     return f"CREATE INDEX {q(index_name(link.name, (link.item_column,)))} ON {q(link.name)} ({q(link.item_column)})"
 
@@ -174,13 +186,7 @@ def write_side(path: Path, duck: "duckdb.DuckDBPyConnection", tables: list[Table
             cur.execute(create_link_sql(link))
             load(cur, duck, link.name, f"SELECT * FROM {source[link.name]}")
         lap("side tables")
-        cur.execute(f"PRAGMA cache_size = -{INDEX_CACHE_KIB}")
-        for t in tables:
-            for sql in create_indexes_sql(t):
-                cur.execute(sql)
-        for link in links:
-            cur.execute(link_index_sql(link))
-        cur.execute(f"PRAGMA cache_size = -{SIDE_CACHE_KIB}")
+        create_indexes(cur, tables, links, restore_cache_kib=SIDE_CACHE_KIB)
         lap("side indexes")
         if main is not None and main.fts:
             types = {f["name"]: sqlite_type(f) for f in main.fields}
@@ -254,13 +260,7 @@ def write_sqlite(path: Path, duck: "duckdb.DuckDBPyConnection", tables: list[Tab
                 # sorted runs that worker threads sort in parallel, then merges them (half the
                 # time of one big in-memory sort at a million rows). The other tables are still
                 # empty: their indexes must exist before the copy, which fills them too.
-                cur.execute(f"PRAGMA cache_size = -{INDEX_CACHE_KIB}")
-                for t in tables:
-                    for sql in create_indexes_sql(t):
-                        cur.execute(sql)
-                for link in links:
-                    cur.execute(link_index_sql(link))
-                cur.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+                create_indexes(cur, tables, links, restore_cache_kib=CACHE_KIB)
                 lap("indexes")
                 for t in fts:
                     cur.execute(fts_sql(t))
