@@ -161,6 +161,21 @@ def fts_sql(t: TableLayout) -> str:
 FTS_SHADOWS = ("data", "idx", "docsize", "config")
 
 
+class Laps:
+    """Seconds per phase: each call records the time since the previous one (or since made)."""
+
+    def __init__(self, seconds: dict[str, float]) -> None:
+        import time
+
+        self.seconds, self.clock = seconds, time.perf_counter()
+
+    def __call__(self, phase: str) -> None:
+        import time
+
+        now = time.perf_counter()
+        self.seconds[phase], self.clock = now - self.clock, now
+
+
 def write_side(path: Path, duck: "duckdb.DuckDBPyConnection", tables: list[TableLayout], links: list[LinkTable],
                main: TableLayout | None, source: dict[str, str], seconds: dict[str, float]) -> None:
     """Everything `write_sqlite` does not write itself, into a file of its own: `tables` (all
@@ -168,15 +183,7 @@ def write_side(path: Path, duck: "duckdb.DuckDBPyConnection", tables: list[Table
     the file holds a stand-in table of that name with only the indexed columns, loaded in the
     same order, so its rowids are `main`'s. One sorter thread: this runs beside the main
     connection, which has the other core's work."""
-    import time
-
-    clock = time.perf_counter()
-
-    def lap(phase: str) -> None:
-        nonlocal clock
-        seconds[phase] = time.perf_counter() - clock
-        clock = time.perf_counter()
-
+    lap = Laps(seconds)
     con, cur = connect_build(path, SIDE_CACHE_KIB, threads=0)
     try:
         for t in tables:
@@ -218,16 +225,9 @@ def write_sqlite(path: Path, duck: "duckdb.DuckDBPyConnection", tables: list[Tab
     inputs give the same bytes."""
     import tempfile
     import threading
-    import time
 
     seconds: dict[str, float] = {}
-    clock = time.perf_counter()
-
-    def lap(phase: str) -> None:
-        nonlocal clock
-        seconds[phase] = time.perf_counter() - clock
-        clock = time.perf_counter()
-
+    lap = Laps(seconds)
     main = largest_table(duck, tables, source)
     others = [t for t in tables if t is not main]
     fts = [t for t in tables if t.fts]
