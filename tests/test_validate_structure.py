@@ -44,7 +44,7 @@ def rows_of(table):
 
 
 def both(raw: bytes, resource):
-    fast = rows_of(read_fast(raw, resource, "utf8", True))
+    fast = rows_of(read_fast(raw, resource))
     exact = rows_of(read_exact(raw, resource, Collector()))
     return fast, exact
 
@@ -54,6 +54,9 @@ CASES = {
     "quoted comma": b'"a,b",c\n',
     "quoted newline": b'"line one\nline two",x\nnext,row\n',
     "doubled quotes": b'"say ""hi"", twice",x\n',
+    "doubled quotes at the cell's ends": b'"""hi"", she said, ""bye""",x\n',
+    "quotes inside an unquoted cell": b'a"b"c,x\n',
+    "a quote that ends an unquoted cell": b'x,a"b"\n',
     "empty quoted": b'"",x\n',
     "missing cells": b"only,two\n",
     "blank line": b"\n\n",

@@ -1,25 +1,28 @@
-"""Rows of a CSV file, in chunks, with the physical line of every row.
+"""Rows of a CSV file, in slices, with the physical line of every row.
 
 Two readers give the same `Table`:
-- `read_fast` (polars, vectorised): when the file has no `\\r` and a byte free to use as a
-  separator. A first pass reads the physical lines (in 16 MiB slices) for their length and
-  number of quotes: a line ends a record when the quotes seen so far are even, so a quoted
-  cell holding newlines shifts later rows and `Table.lines` stays right. The rows are then
-  parsed in slices of about `CHUNK_BYTES`, cut at record starts, so memory holds one slice of
-  full rows at a time. The cells of a record are counted without a second parse: a record
-  of raw length L whose cells total C bytes has `L - C` commas, less its Q quote bytes plus
-  the quotes its cells hold (a quoted cell has its quotes around it, and `""` for each `"`).
-  A big file is read through a memory map (see `structure.open_bytes`) whose pages are let
-  go once each slice is parsed.
+- `read_fast` (polars, vectorised), for a file without `\r`. It reads about `CHUNK_BYTES` at
+  a time (a big file through one reused buffer, `FileSlices`, never whole). numpy finds the
+  block's newlines and quote bytes: a line ends a record when the quotes seen so far are
+  even, so a quoted cell holding newlines shifts later rows and the lines stay right. The
+  block is cut after its last whole record and those records are parsed by polars as
+  strict UTF-8; a slice that is not UTF-8 is searched for the bytes at fault
+  (`encoding-error`, with line and field) and read again with them replaced. The cells of
+  a record are counted without a second parse: a record of raw length L whose cells total
+  C bytes has `L - C` commas, less its Q quote bytes plus the quotes its cells hold (a
+  quoted cell has its quotes around it, and `""` for each `"`); only records with quotes
+  out of place are searched for quotes inside cells.
 - `read_exact` (Python's `csv` module): everything else, e.g. malformed quoting, or when
-  polars and the line pass disagree on a slice (`Fallback`).
+  polars and the line count disagree on a slice (`Fallback`).
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
-import mmap
+import os
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
@@ -31,11 +34,14 @@ from brcd.validate.collector import Collector
 if TYPE_CHECKING:  # pragma: no cover
     import polars as pl
 
+    from pathlib import Path
+
     from brcd.package import Resource
 
 SEPARATORS = ("\x1f", "\x1e", "\x1d", "\x1c", "\x01")
-LINE_CHUNK = 16 << 20
 CHUNK_BYTES = 48 << 20
+DECODE_CHUNK = 1 << 20
+SCAN_CHUNK = 1 << 20
 
 
 class Fallback(Exception):
@@ -60,21 +66,43 @@ def schema(resource: "Resource") -> dict:
 
 
 @dataclass
+class Slice:
+    """What a reader gives for one slice of rows: the rows from row `offset` (cells as strings),
+    per row its physical line, its cell count as written (0 an empty line, -1 unreadable) and
+    whether it spans several lines (a quoted cell holds a newline); `empty` marks rows whose
+    cells are all empty when the reader knows (else None); `issues` are the slice's
+    `encoding-error`s, `found` their number (more than listed when the list was cut)."""
+
+    offset: int
+    frame: "pl.DataFrame"
+    lines: np.ndarray
+    cells: np.ndarray
+    spans: np.ndarray
+    empty: np.ndarray | None = None
+    issues: list[Issue] = field(default_factory=list)
+    found: int = 0
+
+
+@dataclass
 class Table:
-    """One table: per row its line, cell count and whether its cells are checked; `frame` holds
-    the rows of the slice being checked (from row `offset`), then, once all are checked, the
-    columns `keep` asked for, of every row. Cells are strings (null = empty)."""
+    """One table, read slice by slice (`chunks`): `frame` holds the rows of the slice being
+    checked (from row `offset`), then, once all are checked (`finish`), the columns `keep` asked
+    for, of every row. Per row read so far: its physical line (1-based), its cell count and
+    whether its cells are checked (`row_ok`). Cells are strings (null = empty)."""
 
     resource: "Resource"
-    lines: np.ndarray          # physical line (1-based) where each row starts
-    cells: np.ndarray          # cells in each row as written (0 an empty line, -1 unreadable)
-    multiline: bool            # some quoted cell holds a newline
+    source: Callable[[int | None], Iterator[Slice]] | None = None  # called with the report's limit
     exact_counts: bool = True  # False: a count above the header's only means "more"
-    source: Callable[[], Iterator[tuple[int, "pl.DataFrame", np.ndarray, np.ndarray | None]]] | None = None
+    lines: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    cells: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    row_ok: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    multiline: bool = False    # some quoted cell holds a newline
     frame: "pl.DataFrame | None" = None
     offset: int = 0
-    row_ok: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
-    newlines_before: dict[str, np.ndarray] = field(default_factory=dict)
+    spans: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))  # of the rows in `frame`
+    # kept column -> (rows spanning lines, newlines in the cells before the column), for
+    # `line_of` once the slices are gone
+    newlines_before: dict[str, Any] = field(default_factory=dict)
     fallback: Callable[[Collector], "Table"] | None = None  # the same file through `read_exact`
 
     @property
@@ -87,54 +115,58 @@ class Table:
         return self.row_ok[self.offset: self.offset + (self.frame.height if self.frame is not None else 0)]
 
     def chunks(self, out: Collector) -> Iterator["pl.DataFrame"]:
-        """Each slice of rows in turn (in `frame`), after reporting its blank and ragged rows."""
+        """Each slice of rows in turn (in `frame`), after reporting its encoding errors and its
+        blank and ragged rows."""
         width = len(self.resource.field_names)
-        self.row_ok = np.zeros(len(self.lines), dtype=bool)
-        for offset, frame, cells, empty in _prefetch(self.source()):
-            self.frame, self.offset = frame, offset
-            self.cells[offset: offset + len(cells)] = cells
-            self.row_ok[offset: offset + len(cells)] = cells == width
-            report_rows(self, out, empty)
-            yield frame
+        for part in _prefetch(self.source(out.limit)):
+            self.frame, self.offset, self.spans = part.frame, part.offset, part.spans
+            self.lines = np.concatenate([self.lines, part.lines])
+            self.cells = np.concatenate([self.cells, part.cells])
+            self.row_ok = np.concatenate([self.row_ok, part.cells == width])
+            self.multiline |= bool(part.spans.any())
+            if part.found:
+                out.add_many(part.found, part.issues)
+            report_rows(self, out, part.empty)
+            yield part.frame
 
     def keep(self, names: list[str], kept: list["pl.DataFrame"]) -> None:
-        """Remember columns of the current slice (and, when cells hold newlines, how many come
-        before each, for `line_of` once the slice is gone)."""
+        """Remember columns of the current slice (and, for rows whose cells hold newlines, how
+        many come before each kept column, for `line_of` once the slice is gone)."""
         import polars as pl
 
         compact = compact_fields(self.resource)
         kept.append(self.frame.select(pl.col(n).cast(pl.Categorical) if n in compact else pl.col(n) for n in names))
-        if self.multiline:
-            every = self.resource.field_names
-            for name in names:
-                self.newlines_before.setdefault(name, np.zeros(len(self.lines), dtype=np.int64))
-            # only a record that spans lines has a cell holding a newline: count those rows alone
-            # (the table's last row may end without its line end: always counted)
-            lo, hi = self.offset, self.offset + self.frame.height
-            span = np.diff(self.lines[lo: hi + 1]) > 1
-            rows = np.flatnonzero(np.concatenate([span, np.ones(hi - lo - len(span), dtype=bool)]))
-            if not len(rows):
-                return
-            part = self.frame[rows]
-            counts = part.select(_newlines(part, n).alias(n) for n in every)
-            for name in names:
-                before = every[: every.index(name)]
-                value = counts.select(pl.sum_horizontal(before) if before else pl.lit(0)).to_series().to_numpy()
-                self.newlines_before[name][lo + rows] = value
+        rows = np.flatnonzero(self.spans)
+        if not len(rows):
+            return
+        every = self.resource.field_names
+        part = self.frame[rows]
+        counts = part.select(_newlines(part, n).alias(n) for n in every)
+        for name in names:
+            before = every[: every.index(name)]
+            value = counts.select(pl.sum_horizontal(before) if before else pl.lit(0)).to_series().to_numpy()
+            self.newlines_before.setdefault(name, []).append((self.offset + rows, value))
 
     def finish(self, kept: list["pl.DataFrame"]) -> None:
         import polars as pl
 
         self.frame = pl.concat(kept, rechunk=False) if kept else None
         self.offset = 0
+        self.newlines_before = {name: (np.concatenate([r for r, _ in parts]), np.concatenate([v for _, v in parts]))
+                                for name, parts in self.newlines_before.items()}
 
     def line_of(self, row: int, column: int | None = None) -> int:
         """Physical line of a row of `frame`, or of one of its cells (0-based column)."""
         line = int(self.lines[self.offset + row])
         if self.multiline and column:
             name = self.resource.field_names[column]
-            if name in self.newlines_before and self.frame is not None and self.frame.width < len(self.resource.field_names):
-                return line + int(self.newlines_before[name][self.offset + row])
+            if self.frame is not None and self.frame.width < len(self.resource.field_names):
+                rows, values = self.newlines_before.get(name, (None, None))
+                if isinstance(rows, np.ndarray) and len(rows):
+                    i = int(np.searchsorted(rows, self.offset + row))
+                    if i < len(rows) and rows[i] == self.offset + row:
+                        return line + int(values[i])
+                return line
             for value in self.frame.row(row)[:column]:
                 if isinstance(value, str):
                     line += value.count("\n")
@@ -172,106 +204,250 @@ def _newlines(frame: "pl.DataFrame", name: str) -> "pl.Expr":
     return pl.col(name).str.count_matches("\n", literal=True).fill_null(0).cast(pl.Int64)
 
 
-def release(raw: "bytes | mmap.mmap", start: int, stop: int) -> None:
-    """Let the kernel drop the pages of a mapped file's bytes start..stop once read (the file
-    stays in the page cache: a later read maps it again), so a big table's file does not stay
-    in the process's memory while its rows are checked."""
-    if isinstance(raw, mmap.mmap):
-        start -= start % mmap.PAGESIZE
-        if stop > start:
-            raw.madvise(mmap.MADV_DONTNEED, start, min(stop, len(raw)) - start)
+class FileSlices:
+    """A file too big to hold whole, read a slice at a time into one reused buffer (fresh
+    memory for every slice would cost a page fault per 4 KiB: a third of a second of system
+    time for 300 MB read three ways)."""
+
+    def __init__(self, path: "Path", size: int) -> None:
+        self.path, self.size = path, size
+
+    def __len__(self) -> int:
+        return self.size
+
+    @contextmanager
+    def reader(self) -> Iterator[Callable[[int, int], memoryview]]:
+        """`read(pos, n)`: a view of bytes pos..pos+n, valid until the next read. A carriage
+        return in them raises `Fallback` (the exact reader reports line endings)."""
+        buf = bytearray()
+        with open(self.path, "rb", buffering=0) as f:
+            def read(pos: int, n: int) -> memoryview:
+                n = max(0, min(n, self.size - pos))
+                if len(buf) < n:
+                    buf.extend(bytes(n - len(buf)))
+                f.seek(pos)
+                got = f.readinto(memoryview(buf)[:n])
+                if buf.find(b"\r", 0, got) >= 0:
+                    raise Fallback("a carriage return")
+                return memoryview(buf)[:got]
+
+            yield read
 
 
-def _line_stats(raw: bytes, sep: str, encoding: str, clean: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per physical line: length (as decoded), number of quotes, and byte offset of its start."""
-    import polars as pl
-
-    lengths, quotes, starts = [], [], []
-    pos = 0
-    while pos < len(raw):
-        nl = raw.find(b"\n", pos + LINE_CHUNK)
-        end = len(raw) if nl < 0 else nl + 1
-        lines = pl.read_csv(raw[pos:end], has_header=False, separator=sep, quote_char=None, schema={"l": pl.Utf8},
-                            empty_string_is_null=False, encoding=encoding)["l"]
-        length = lines.str.len_bytes().cast(pl.Int64).to_numpy()
-        q = np.zeros(len(lines), dtype=np.int64)
-        qidx = np.flatnonzero(lines.str.contains('"', literal=True).to_numpy())
-        q[qidx] = lines.gather(qidx).str.count_matches('"', literal=True).to_numpy()
-        if clean:
-            start = pos + np.concatenate([[0], np.cumsum(length + 1)[:-1]])
-        else:  # decoded lengths differ from bytes where a byte is not UTF-8: find the newlines
-            block = np.frombuffer(raw, dtype=np.uint8, count=end - pos, offset=pos)
-            start = pos + np.concatenate([[0], np.flatnonzero(block == 10)[: len(lines) - 1] + 1])
-        release(raw, pos, end)
-        lengths.append(length)
-        quotes.append(q)
-        starts.append(start)
-        pos = end
-    if not lengths:
-        return (np.zeros(0, dtype=np.int64),) * 3
-    return np.concatenate(lengths), np.concatenate(quotes), np.concatenate(starts)
-
-
-def read_fast(raw: bytes, resource: "Resource", encoding: str, clean: bool) -> Table | None:
-    import polars as pl
-
-    if raw.find(b"\r") >= 0:
-        return None
-    sep = next((s for s in SEPARATORS if raw.find(s.encode()) < 0), None)
-    if sep is None:
-        return None
-    try:
-        length, q, line_start = _line_stats(raw, sep, encoding, clean)
-    except Exception:  # noqa: BLE001
-        return None
-    n = len(length)
-    if n < 2:
-        return None
-    multiline = bool((q % 2).any())
-    if multiline:
-        ends = np.cumsum(q) % 2 == 0
-        rec = np.concatenate([[0], np.cumsum(ends)[:-1]])
-        first = np.flatnonzero(np.diff(rec, prepend=-1))
-        per = np.diff(np.append(first, n))
-        rec_len = np.bincount(rec, weights=length).astype(np.int64) + per - 1
-        rec_q = np.bincount(rec, weights=q).astype(np.int64)
+@contextmanager
+def _reader(raw: "bytes | FileSlices") -> Iterator[Callable[[int, int], memoryview]]:
+    if isinstance(raw, FileSlices):
+        with raw.reader() as read:
+            yield read
     else:
-        first, rec_len, rec_q = np.arange(n), length, q
-    rec_start = line_start[first]
+        view = memoryview(raw)
+        yield lambda pos, n: view[pos: pos + n]
+
+
+def scan_utf8(raw: bytes, first_line: int, resource: "Resource", limit: int | None) -> tuple[int, list[Issue], list[int]]:
+    """Each byte sequence of `raw` that is not UTF-8 (the decoder resumes on the next line):
+    (how many, the first `limit` as `encoding-error`s with their line and, from the bytes
+    before it, their field, the 0-based lines of `raw` that hold one). `first_line`: the
+    file's line number of the first line of `raw`."""
+    view = memoryview(raw)
+    pos, line, counted_to = 0, 0, 0
+    found, shown, bad_lines = 0, [], []
+    while pos < len(raw):
+        # decode about a megabyte at a time, cut after a newline (never inside a character):
+        # a decoding error copies the bytes it was given
+        nl = raw.find(b"\n", pos + DECODE_CHUNK)
+        end = len(raw) if nl < 0 else nl + 1
+        try:
+            codecs.utf_8_decode(view[pos:end], "strict", True)
+            pos = end
+            continue
+        except UnicodeDecodeError as exc:
+            bad = pos + exc.start
+        line += raw.count(b"\n", counted_to, bad)
+        counted_to = bad
+        bad_lines.append(line)
+        start = raw.rfind(b"\n", 0, bad) + 1
+        found += 1
+        if limit is None or len(shown) < limit:
+            at = first_line + line
+            issue = Issue("encoding-error", resource.name, resource.relpath, line=at,
+                          message=f"byte 0x{raw[bad]:02x} at byte {bad - start + 1} of line {at} is not UTF-8.")
+            _field_of(raw[start:bad], resource, issue)
+            shown.append(issue)
+        nl = raw.find(b"\n", bad)
+        if nl < 0:
+            break
+        pos = nl + 1
+    return found, shown, bad_lines
+
+
+def _field_of(prefix: bytes, resource: "Resource", issue: Issue) -> None:
+    """Name the field of an encoding error from the line's bytes before it (quotes respected)."""
+    commas, quoted = 0, False
+    for b in prefix:
+        if b == 0x22:
+            quoted = not quoted
+        elif b == 0x2C and not quoted:
+            commas += 1
+    if commas < len(resource.field_names):
+        issue.field = resource.field_names[commas]
+        issue.column = commas + 1
+
+
+def _lines(block: memoryview, last: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per complete line of `block` (the final line without its newline counts only when the
+    block ends the file): the byte offset of its start, its length without the newline, its
+    number of quote bytes, and how many of those are not where quoting puts them (`block`
+    starts a record, so its odd quotes open a cell, right after a comma or a line end, and
+    its even ones close it, right before one). A line whose quotes are all in place has no
+    quote inside a cell (that would be written `""`). Scanned a megabyte at a time, so the
+    comparisons stay in cache and need no fresh memory."""
+    a = np.frombuffer(block, dtype=np.uint8)
+    ends, quotes = [], []
+    for pos in range(0, len(a), SCAN_CHUNK):
+        part = a[pos: pos + SCAN_CHUNK]
+        ends.append(np.flatnonzero(part == 10) + pos)
+        quotes.append(np.flatnonzero(part == 34) + pos)
+    ends = np.concatenate(ends) if ends else np.zeros(0, dtype=np.int64)
+    quotes = np.concatenate(quotes) if quotes else np.zeros(0, dtype=np.int64)
+    if last and len(a) and (not len(ends) or ends[-1] != len(a) - 1):
+        ends = np.append(ends, len(a))
+    starts = np.concatenate([[0], ends[:-1] + 1]).astype(np.int64) if len(ends) else np.zeros(0, dtype=np.int64)
+    n = len(ends)
+    q = np.zeros(n, dtype=np.int64)
+    astray = np.zeros(n, dtype=np.int64)
+    if len(quotes):
+        at = np.searchsorted(ends, quotes)
+        q = np.bincount(at, minlength=n + 1)[:n].astype(np.int64)
+        before = a[np.maximum(quotes - 1, 0)]
+        after = a[np.minimum(quotes + 1, len(a) - 1)]
+        opens = (quotes == 0) | (before == 44) | (before == 10)
+        closes = (after == 44) | (after == 10) | ((quotes == len(a) - 1) & last)
+        wrong = np.flatnonzero(np.where(np.arange(len(quotes)) % 2 == 0, ~opens, ~closes))
+        if len(wrong):
+            astray = np.bincount(at[wrong], minlength=n + 1)[:n].astype(np.int64)
+    return starts, (ends - starts).astype(np.int64), q, astray
+
+
+def _decoded_lengths(block: bytes, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Lengths in bytes of the given lines once read with invalid UTF-8 replaced (U+FFFD), as
+    polars reads them ("utf8-lossy")."""
+    import polars as pl
+
+    lines = [bytes(block[s: s + n]) for s, n in zip(starts.tolist(), lengths.tolist())]
+    sep = next((s for s in SEPARATORS if not any(s.encode() in line for line in lines)), None)
+    if sep is None:
+        raise Fallback("no byte free to read the lines that are not UTF-8")
+    col = pl.read_csv(b"\n".join(lines) + b"\n", has_header=False, separator=sep, quote_char=None,
+                      schema={"l": pl.Utf8}, empty_string_is_null=False, encoding="utf8-lossy")["l"]
+    if col.len() != len(lines):
+        raise Fallback("the lines that are not UTF-8 did not read back one by one")
+    return col.str.len_bytes().cast(pl.Int64).to_numpy()
+
+
+def read_fast(raw: "bytes | FileSlices", resource: "Resource") -> Table | None:
+    """The vectorised reader (see the module's text), or None when the file holds a `\\r`
+    (the exact reader handles line endings). A big file (`FileSlices`) is checked for `\\r` a
+    slice at a time: one found raises `Fallback`."""
+    if isinstance(raw, bytes) and raw.find(b"\r") >= 0:
+        return None
     names = resource.field_names
     width = len(names)
     dtypes = schema(resource)
-    rows = len(first) - 1
 
-    def source() -> Iterator[tuple[int, "pl.DataFrame", np.ndarray, np.ndarray]]:
-        cuts = np.unique(np.searchsorted(rec_start, np.arange(1, len(raw) + CHUNK_BYTES, CHUNK_BYTES)))
-        cuts = cuts[(cuts > 1) & (cuts < len(first))]
-        bounds = [1, *cuts.tolist(), len(first)]
-        for a, b in zip(bounds, bounds[1:]):
-            stop = rec_start[b] if b < len(first) else len(raw)
-            try:
-                frame = pl.read_csv(raw[rec_start[a]: stop], has_header=False, schema=dtypes, missing_columns="insert",
-                                    extra_columns="ignore", truncate_ragged_lines=True, encoding=encoding)
-            except Exception as exc:  # noqa: BLE001 - polars refuses malformed quoting
-                raise Fallback(str(exc)) from None
-            if frame.height != b - a:
-                raise Fallback(f"{frame.height} rows where the lines make {b - a}")
-            content = frame.select(pl.sum_horizontal(
-                pl.col(c).str.len_bytes().fill_null(0) for c in names)).to_series().cast(pl.Int64).to_numpy()
-            cells = rec_len[a:b] - content + 1  # records without quotes: every other byte is a comma
-            quoted = np.flatnonzero(rec_q[a:b])
-            if len(quoted):  # a quoted cell has its quotes around it, doubled inside, counted once
-                inner = frame[quoted].select(pl.sum_horizontal(
-                    pl.col(c).str.count_matches('"', literal=True).fill_null(0) for c in names)).to_series()
-                cells[quoted] -= rec_q[a:b][quoted] - inner.cast(pl.Int64).to_numpy()
-            cells[rec_len[a:b] == 0] = 0
-            # extra cells were cut off by polars, their text counted as commas: only "more" is known
-            cells[cells > width] = width + 1
-            release(raw, rec_start[a], stop)
-            yield a - 1, frame, cells, content == 0
+    def source(limit: int | None) -> Iterator[Slice]:
 
-    return Table(resource, (first[1:] + 1).astype(np.int64), np.zeros(rows, dtype=np.int64), multiline,
-                 exact_counts=False, source=source)
+        pos, line, offset, header = 0, 1, 0, True
+        with _reader(raw) as read:
+            while pos < len(raw):
+                want = CHUNK_BYTES
+                while True:  # a block that holds at least one whole record
+                    block = None  # the reader's buffer may have to grow: no view of it may be held
+                    block = read(pos, want)
+                    last = pos + len(block) >= len(raw)
+                    starts, length, q, astray = _lines(block, last)
+                    ends = np.cumsum(q) % 2 == 0
+                    done = np.flatnonzero(ends)
+                    if len(done) or last:
+                        break
+                    want *= 2
+                take = len(starts) if last else int(done[-1]) + 1  # lines of whole records
+                starts, length, q, astray, ends = starts[:take], length[:take], q[:take], astray[:take], ends[:take]
+                stop = min(len(block), int(starts[-1] + length[-1]) + 1)
+                rec = np.concatenate([[0], np.cumsum(ends)[:-1]])
+                first = np.flatnonzero(np.diff(rec, prepend=-1))
+                per = np.diff(np.append(first, take))
+                begin = 1 if header else 0  # the header is the file's first record
+                lo = int(starts[first[begin]]) if begin < len(first) else stop
+                data = raw if (isinstance(raw, bytes) and not pos and lo == 0 and stop == len(raw)) \
+                    else bytes(block[lo: stop])  # polars reads bytes only
+                rows = len(first) - begin
+                frame, issues, found = None, [], 0
+                if rows:
+                    try:
+                        frame = _parse(data, dtypes, "utf8")
+                    except Exception:  # noqa: BLE001 - bytes that are not UTF-8, or quoting polars refuses
+                        frame = None
+                    if frame is None:
+                        found, issues, bad = scan_utf8(data, line + int(first[begin]), resource, limit)
+                        if not found:
+                            raise Fallback("polars cannot read the slice")
+                        frame = _parse(data, dtypes, "utf8-lossy")
+                        skip = int(first[begin])
+                        bad = np.asarray(bad, dtype=np.int64) + skip
+                        length = length.copy()
+                        length[bad] = _decoded_lengths(block, starts[bad], length[bad])
+                    if frame.height != rows:
+                        raise Fallback(f"{frame.height} rows where the lines make {rows}")
+                rec_len = (np.bincount(rec, weights=length).astype(np.int64) + per - 1)[begin:]
+                rec_q = np.bincount(rec, weights=q).astype(np.int64)[begin:]
+                rec_astray = np.bincount(rec, weights=astray).astype(np.int64)[begin:]
+                del data  # the bytes can go while the caller checks the slice
+                if rows:
+                    cells, empty = _cell_counts(frame, names, rec_len, rec_q, rec_astray)
+                    yield Slice(offset, frame, line + first[begin:].astype(np.int64), cells, per[begin:] > 1,
+                                empty, issues, found)
+                line += take
+                offset += rows
+                pos += stop
+                header = False
+        if not offset:  # a header and no rows: one empty slice, as the exact reader gives
+            import polars as pl
+
+            none = np.zeros(0, dtype=np.int64)
+            yield Slice(0, pl.DataFrame(schema=dtypes), none, none, none.astype(bool), none.astype(bool))
+
+    return Table(resource, source=source, exact_counts=False)
+
+
+def _parse(data: bytes, dtypes: dict, encoding: str) -> "pl.DataFrame":
+    import polars as pl
+
+    return pl.read_csv(data, has_header=False, schema=dtypes, missing_columns="insert", extra_columns="ignore",
+                       truncate_ragged_lines=True, encoding=encoding)
+
+
+def _cell_counts(frame: "pl.DataFrame", names: list[str], rec_len: np.ndarray, rec_q: np.ndarray,
+                 rec_astray: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Cells of each record as written, from its raw length and quote bytes (see the module's
+    text), and whether all its cells are empty. Only a record with quotes out of place
+    (`_lines`) can hold a quote inside a cell: only its cells are searched for one."""
+    import polars as pl
+
+    width = len(names)
+    content = frame.select(pl.sum_horizontal(
+        pl.col(c).str.len_bytes().fill_null(0) for c in names)).to_series().cast(pl.Int64).to_numpy()
+    cells = rec_len - content + 1  # records without quotes: every other byte is a comma
+    cells -= rec_q  # a quoted cell has its quotes around it and doubled inside...
+    inside = np.flatnonzero(rec_astray)
+    if len(inside):  # ...and each quote inside it counts once as content
+        inner = frame[inside].select(pl.sum_horizontal(
+            pl.col(c).str.count_matches('"', literal=True).fill_null(0) for c in names)).to_series()
+        cells[inside] += inner.cast(pl.Int64).to_numpy()
+    cells[rec_len == 0] = 0
+    # extra cells were cut off by polars, their text counted as commas: only "more" is known
+    cells[cells > width] = width + 1
+    return cells, content == 0
 
 
 def read_exact(raw: bytes, resource: "Resource", out: Collector) -> Table:
@@ -311,9 +487,9 @@ def read_exact(raw: bytes, resource: "Resource", out: Collector) -> Table:
         .with_columns(pl.when(pl.col(n) == "").then(None).otherwise(pl.col(n)).alias(n) for n in names) \
         .cast(schema(resource))
     counts = np.asarray(cells[1:], dtype=np.int64)
-    multiline = any(b - a > 1 for a, b in zip(lines, lines[1:]))
-    return Table(resource, np.asarray(lines[1:], dtype=np.int64), counts.copy(), multiline,
-                 source=lambda: iter([(0, frame, counts, None)]))
+    starts = np.asarray(lines[1:] + [start], dtype=np.int64)
+    part = Slice(0, frame, starts[:-1], counts, np.diff(starts) > 1)
+    return Table(resource, source=lambda limit: iter([part]))
 
 
 def report_rows(table: Table, out: Collector, empty: np.ndarray | None = None) -> None:

@@ -9,7 +9,6 @@ import codecs
 import csv
 import hashlib
 import io
-import mmap
 import os
 import re
 from concurrent.futures import ThreadPoolExecutor
@@ -17,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from brcd.report import Issue
 from brcd.validate.collector import Collector
-from brcd.validate.records import Table, read_exact, read_fast, release
+from brcd.validate.records import FileSlices, Table, read_exact, read_fast, scan_utf8
 
 if TYPE_CHECKING:  # pragma: no cover
     from pathlib import Path
@@ -25,28 +24,36 @@ if TYPE_CHECKING:  # pragma: no cover
     from brcd.package import Resource
 
 BOM = codecs.BOM_UTF8
-CHUNK = 1 << 20
+HEAD = 1 << 16
 HASH_CHUNK = 16 << 20
-MAP_BYTES = 32 << 20
-LONE_CR = re.compile(rb"\r(?!\n)")
+STREAM_BYTES = 32 << 20
 EMPTY = re.compile(rb"[\r\n]*\Z")
+LONE_CR = re.compile(rb"\r(?!\n)")
 _HASHER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="brcd-hash")
 
 
-def _digest(raw: "bytes | mmap.mmap") -> tuple[int, str]:
-    digest = hashlib.sha256()
-    with memoryview(raw) as view:
-        for pos in range(0, len(raw), HASH_CHUNK):
-            digest.update(view[pos: pos + HASH_CHUNK])
-            release(raw, pos, pos + HASH_CHUNK)
-    return len(raw), "sha256:" + digest.hexdigest()
+def _digest(raw: "bytes | FileSlices") -> tuple[int, str]:
+    if isinstance(raw, bytes):
+        return len(raw), "sha256:" + hashlib.sha256(raw).hexdigest()
+    digest, size = hashlib.sha256(), 0
+    buf = bytearray(HASH_CHUNK)  # one buffer, read into again and again: no fresh pages
+    with open(raw.path, "rb", buffering=0) as f, memoryview(buf) as view:
+        while n := f.readinto(buf):
+            digest.update(view[:n])
+            size += n
+    return size, "sha256:" + digest.hexdigest()
 
 
 def read_table(resource: "Resource", out: Collector, digests: dict | None = None) -> Table | None:
     """Check the file and return its `Table` (rows come from `Table.chunks`), or None when the
     file cannot be read or its header does not match the schema (its cells are not checked
     then: the columns would be misread).
-    `digests` receives resource name -> future of (size, "sha256:<hex>"), hashed in a thread."""
+    `digests` receives resource name -> future of (size, "sha256:<hex>"), hashed in a thread.
+
+    A file of `STREAM_BYTES` or more is not held whole: its head is checked here and its rows
+    are read a slice at a time, each slice checked for carriage returns and bytes that are
+    not UTF-8 as it is read (a carriage return sends the whole file to the exact reader,
+    which reports the line endings then)."""
     rel = resource.relpath
     try:
         raw = open_bytes(resource.path)
@@ -58,8 +65,18 @@ def read_table(resource: "Resource", out: Collector, digests: dict | None = None
         return None
     if digests is not None:
         digests[resource.name] = _HASHER.submit(_digest, raw)
-    if isinstance(raw, mmap.mmap) and (raw[: len(BOM)] == BOM or raw.find(b"\r") >= 0):
-        raw = raw[:]  # the checks of a file with a BOM or CR line endings work on bytes
+    if isinstance(raw, FileSlices):
+        with open(raw.path, "rb") as f:
+            head = f.read(HEAD)
+        if head[: len(BOM)] == BOM or EMPTY.match(head):  # rare: read whole, the checks below work on bytes
+            raw = _whole(raw)
+    if isinstance(raw, FileSlices):
+        if not _check_header(head, resource, out):
+            _check_encoding(_whole(raw), resource, out)
+            return None
+        table = read_fast(raw, resource)
+        table.fallback = lambda out: _exact(_whole(raw), resource, out, line_endings=True)
+        return table
     if raw[: len(BOM)] == BOM:
         out.add(Issue("bom", resource.name, rel, line=1, column=1,
                       message="the file starts with a UTF-8 byte-order mark (BOM)."))
@@ -70,76 +87,46 @@ def read_table(resource: "Resource", out: Collector, digests: dict | None = None
         out.add(Issue("blank-header", resource.name, rel, line=1, message=f"{rel} is empty: it has no header row."))
         return None
     if not _check_header(raw, resource, out):
-        _check_encoding(raw[:], resource, out)
+        _check_encoding(raw, resource, out)
         return None
-    # the fast reader reads strict UTF-8: when it reads the file, the file is UTF-8 (and the
-    # byte-by-byte search for what is not, a tenth of a second per 300 MB, is skipped)
-    table = read_fast(raw, resource, "utf8", True)
-    if table is None and not _check_encoding(raw, resource, out):
-        table = read_fast(raw, resource, "utf8-lossy", False)
+    table = read_fast(raw, resource)  # reports bytes that are not UTF-8 itself, slice by slice
     if table is None:
-        raw = raw[:]  # bytes from here on (a copy of a mapped file)
-        table = read_exact(raw, resource, out)
-    table.fallback = lambda out: read_exact(raw[:], resource, out)
+        return _exact(raw, resource, out)
+    table.fallback = lambda out: _exact(raw, resource, out)
     return table
 
 
-def open_bytes(path: "Path") -> "bytes | mmap.mmap":
-    """The file's bytes; a file of `MAP_BYTES` or more is memory-mapped instead of read, so
-    that its pages can leave memory once read (`records.release`)."""
+def _exact(raw: bytes, resource: "Resource", out: Collector, line_endings: bool = False) -> Table:
+    """The exact reader, with the file checks that the fast one makes as it reads."""
+    if line_endings and raw.find(b"\r") >= 0:
+        _check_line_endings(raw, resource, out)
+    _check_encoding(raw, resource, out)
+    return read_exact(raw, resource, out)
+
+
+def open_bytes(path: "Path") -> "bytes | FileSlices":
+    """The file's bytes, or, for a file of `STREAM_BYTES` or more, a `FileSlices` that reads
+    it a slice at a time."""
     with open(path, "rb") as f:
         size = os.fstat(f.fileno()).st_size
-        if size < MAP_BYTES or not size:
+        if size < STREAM_BYTES or not size:
             return f.read()
-        return mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+    return FileSlices(path, size)
+
+
+def _whole(raw: "bytes | FileSlices") -> bytes:
+    if isinstance(raw, bytes):
+        return raw
+    with open(raw.path, "rb") as f:
+        return f.read()
 
 
 def _check_encoding(raw: bytes, resource: "Resource", out: Collector) -> bool:
-    """One `encoding-error` per byte sequence that is not UTF-8 (then the decoder resumes on
-    the next line), with its line and, from the bytes before it, its field. True when clean."""
-    view = memoryview(raw)
-    pos, line, counted_to = 0, 1, 0
-    found, shown = 0, []
-    while pos < len(raw):
-        # decode about a megabyte at a time, cut after a newline (never inside a character):
-        # a decoding error copies the bytes it was given
-        nl = raw.find(b"\n", pos + CHUNK)
-        end = len(raw) if nl < 0 else nl + 1
-        try:
-            codecs.utf_8_decode(view[pos:end], "strict", True)
-            release(raw, pos, end)
-            pos = end
-            continue
-        except UnicodeDecodeError as exc:
-            bad = pos + exc.start
-        line += raw[counted_to:bad].count(b"\n")  # (a mapped file has no count())
-        counted_to = bad
-        start = raw.rfind(b"\n", 0, bad) + 1
-        found += 1
-        if out.limit is None or len(shown) < out.limit:
-            issue = Issue("encoding-error", resource.name, resource.relpath, line=line,
-                          message=f"byte 0x{raw[bad]:02x} at byte {bad - start + 1} of line {line} is not UTF-8.")
-            _field_of(raw[start:bad], resource, issue)
-            shown.append(issue)
-        nl = raw.find(b"\n", bad)
-        if nl < 0:
-            break
-        pos = nl + 1
+    """One `encoding-error` per byte sequence that is not UTF-8 (see `records.scan_utf8`).
+    True when clean."""
+    found, shown, _ = scan_utf8(raw, 1, resource, out.limit)
     out.add_many(found, shown)
     return not found
-
-
-def _field_of(prefix: bytes, resource: "Resource", issue: Issue) -> None:
-    """Name the field of an encoding error from the line's bytes before it (quotes respected)."""
-    commas, quoted = 0, False
-    for b in prefix:
-        if b == 0x22:
-            quoted = not quoted
-        elif b == 0x2C and not quoted:
-            commas += 1
-    if commas < len(resource.field_names):
-        issue.field = resource.field_names[commas]
-        issue.column = commas + 1
 
 
 def _check_line_endings(raw: bytes, resource: "Resource", out: Collector) -> None:
