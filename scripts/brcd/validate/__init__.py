@@ -59,6 +59,9 @@ def validate_package(package: "str | Path | Package | None", *, max_errors: int 
     # import of pandera with the reading of the big tables
     order = sorted(pkg.resources, key=lambda r: r.name not in CONTEXT_FIELDS)
     read = [(res, read_table(res, out, digests)) for res in order]
+    for _, table in read:  # each table's first slice is parsed while the tables before it are checked
+        if table is not None:
+            table.start(out.limit)
     for res, table in read:
         if table is not None:
             table = _check_rows(table, kept_fields(res, pkg), context, out)

@@ -104,6 +104,7 @@ class Table:
     # `line_of` once the slices are gone
     newlines_before: dict[str, Any] = field(default_factory=dict)
     fallback: Callable[[Collector], "Table"] | None = None  # the same file through `read_exact`
+    ahead: "_Prefetch | None" = None  # slices being read already (`start`)
 
     @property
     def name(self) -> str:
@@ -118,7 +119,8 @@ class Table:
         """Each slice of rows in turn (in `frame`), after reporting its encoding errors and its
         blank and ragged rows."""
         width = len(self.resource.field_names)
-        for part in _prefetch(self.source(out.limit)):
+        parts, self.ahead = self.ahead or _Prefetch(self.source(out.limit)), None
+        for part in parts:
             self.frame, self.offset, self.spans = part.frame, part.offset, part.spans
             self.lines = np.concatenate([self.lines, part.lines])
             self.cells = np.concatenate([self.cells, part.cells])
@@ -128,6 +130,12 @@ class Table:
                 out.add_many(part.found, part.issues)
             report_rows(self, out, part.empty)
             yield part.frame
+
+    def start(self, limit: int | None) -> None:
+        """Begin reading the first slice in a thread now (for `chunks` later, in a report
+        limited to `limit` issues per check)."""
+        if self.ahead is None:
+            self.ahead = _Prefetch(self.source(limit))
 
     def keep(self, names: list[str], kept: list["pl.DataFrame"]) -> None:
         """Remember columns of the current slice (and, for rows whose cells hold newlines, how
@@ -181,21 +189,31 @@ class Table:
                      value=None if value is None else str(value), message=message)
 
 
-def _prefetch(items: Iterator[Any]) -> Iterator[Any]:
+class _Prefetch:
     """The items of `items`, the next one made in a thread while the caller works on the
     current one (polars parses without the GIL: the checks of a slice use the other core).
-    An exception of `items` is raised where its item would have come."""
-    from concurrent.futures import ThreadPoolExecutor
+    The first item is begun at once. An exception of `items` is raised where its item would
+    have come."""
 
-    done = object()
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="brcd-parse") as pool:
-        ahead = pool.submit(next, items, done)
-        while True:
-            item = ahead.result()
-            if item is done:
-                return
-            ahead = pool.submit(next, items, done)
-            yield item
+    _DONE = object()
+
+    def __init__(self, items: Iterator[Any]) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.items = items
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="brcd-parse")
+        self.ahead = self.pool.submit(next, items, self._DONE)
+
+    def __iter__(self) -> Iterator[Any]:
+        try:
+            while True:
+                item = self.ahead.result()
+                if item is self._DONE:
+                    return
+                self.ahead = self.pool.submit(next, self.items, self._DONE)
+                yield item
+        finally:
+            self.pool.shutdown(wait=True)
 
 
 def _newlines(frame: "pl.DataFrame", name: str) -> "pl.Expr":
