@@ -79,6 +79,57 @@ def test_fast_and_exact_readers_agree(incidents, case):
     assert fast.frame.filter(ok).rows() == exact.frame.filter(ok).rows()
 
 
+@pytest.mark.parametrize("size", [16, 50, 90])
+@pytest.mark.parametrize("source", ["bytes", "file"])
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_small_slices_read_the_same(incidents, case, source, size, tmp_path, monkeypatch):
+    """A slice is cut after its last whole record (never inside a quoted cell that holds a
+    newline); a record longer than a slice makes the slice grow. Read from bytes or from the
+    file (one reused buffer), in slices of a few bytes, every row, line and cell count must
+    be what the exact reader finds."""
+    import brcd.validate.records as records
+
+    width = len(incidents.field_names)
+    good = b",".join([b"v"] * width)
+    raw = HEADER + b"\n" + good + b"\n" + CASES[case] + good + b"\n" + CASES[case] + good
+    monkeypatch.setattr(records, "CHUNK_BYTES", size)
+    if source == "file":
+        path = tmp_path / "incidents.csv"
+        path.write_bytes(raw)
+        fast = rows_of(read_fast(records.FileSlices(path, len(raw)), incidents))
+    else:
+        fast = rows_of(read_fast(raw, incidents))
+    exact = rows_of(read_exact(raw, incidents, Collector()))
+    assert fast is not None, "the fast reader gave up on valid CSV"
+    assert fast.lines.tolist() == exact.lines.tolist()
+    assert ((fast.cells == width) == (exact.cells == width)).all()
+    assert fast.frame.filter(exact.row_ok).rows() == exact.frame.filter(exact.row_ok).rows()
+
+
+def test_bytes_not_utf8_are_found_in_every_slice(incidents, tmp_path, monkeypatch):
+    """Each slice that is not ASCII is searched for bytes that are not UTF-8 before it is
+    parsed; the report names every bad byte's line and field, slice after slice, and the
+    rows around them are read as usual."""
+    import brcd.validate.records as records
+
+    width = len(incidents.field_names)
+    rows = [[b"v"] * width for _ in range(40)]
+    for i in (3, 17, 18, 35):
+        rows[i][2] = b"caf\xe9"
+    rows[10][4] = "caf\u00e9".encode()  # UTF-8 that is not ASCII: no error
+    raw = HEADER + b"\n" + b"\n".join(b",".join(r) for r in rows) + b"\n"
+    path = tmp_path / "incidents.csv"
+    path.write_bytes(raw)
+    monkeypatch.setattr(records, "CHUNK_BYTES", 500)
+    out = Collector()
+    table = read_fast(records.FileSlices(path, len(raw)), incidents)
+    frames = list(table.chunks(out))
+    assert len(frames) > 4
+    assert [(e.code, e.line, e.field) for e in out.issues] == \
+        [("encoding-error", i + 2, incidents.field_names[2]) for i in (3, 17, 18, 35)]
+    assert (table.cells == width).all() and table.lines.tolist() == list(range(2, 42))
+
+
 def test_lines_follow_quoted_newlines(incidents):
     width = len(incidents.field_names)
     rows = [["x"] * width for _ in range(4)]
