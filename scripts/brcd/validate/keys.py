@@ -58,7 +58,7 @@ def check_unique(table: Table, out: Collector) -> None:
                                   pl.col(cols[0]).is_not_null().sum().alias("n")).row(0)
             if counts[0] == counts[1]:
                 continue
-        dup = np.flatnonzero(frame.select(present & key.is_duplicated() & ~key.is_first_distinct() & ok)
+        dup = np.flatnonzero(frame.select(present & ~key.is_first_distinct() & ok)  # a later copy
                              .to_series().to_numpy())
         if not len(dup):
             continue
