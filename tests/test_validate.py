@@ -219,3 +219,27 @@ def test_brcd_help_imports_no_heavy_library():
             "print(sorted(heavy & set(sys.modules)))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.stdout.strip() == "[]", out.stdout + out.stderr
+
+
+def test_few_value_checks_report_values_first_seen_or_seen_again_on_later_slices():
+    """Slices of one table share `plan`: a value checked on an earlier slice is not checked
+    again, yet every slice still reports each of its rows holding a bad value."""
+    import polars as pl
+
+    from brcd.package import Resource
+    from brcd.validate.models import failures
+
+    fields = [{"name": "code", "constraints": {"pattern": "[A-Z]+", "maxLength": 3}},
+              {"name": "kind", "constraints": {"enum": ["a", "b"]}}]
+    resource = Resource("t", {"path": "t.csv"}, Path("."), {"fields": fields}, None)
+    slices = [pl.DataFrame({"code": ["AB", "x", None] * 500, "kind": ["a", "b", "c"] * 500}),
+              pl.DataFrame({"code": ["AB", "ABCD", "x"] * 500, "kind": ["a", "a", "b"] * 500}),
+              pl.DataFrame({"code": ["ab1"] * 1500, "kind": ["c"] * 1500})]
+    plan: dict = {}
+    for frame in slices:
+        shared = {(f, t): list(r) for _, f, t, r in failures(resource, frame, frame, plan=plan)}
+        row_by_row = {(f, t): list(r) for _, f, t, r in failures(resource, frame, frame, distinct_share=0.0)}
+        assert shared == row_by_row and shared
+    assert plan["few"] == ["code", "kind"]
+    assert sorted(plan["seen"]["code"].to_list()) == ["AB", "ABCD", "ab1", "x"]
+    assert plan["bad"]["code", "maxLength"].to_list() == ["ABCD"]

@@ -135,13 +135,41 @@ def _cases(schema: "pa.DataFrameSchema", frame: "pl.DataFrame") -> "pl.DataFrame
     return cases if "index" in cases.columns and cases.height else None
 
 
-def _distinct_frame(typed: "pl.DataFrame", names: list[str]) -> "pl.DataFrame":
-    """Each column's distinct non-null values, padded with nulls to one height."""
+def _padded(values: dict[str, "pl.Series"]) -> "pl.DataFrame":
+    """The columns' values padded with nulls to one height, as one frame."""
     import polars as pl
 
-    values = {n: typed[n].drop_nulls().unique() for n in names}
     height = max((len(v) for v in values.values()), default=0)
     return pl.DataFrame([v.extend_constant(None, height - len(v)).alias(n) for n, v in values.items()])
+
+
+def _few_failures(typed: "pl.DataFrame", plan: dict) -> Iterator[tuple[str, str, str, "np.ndarray"]]:
+    """The value checks of the 'few' columns, each distinct value checked once per table: most
+    values repeat from slice to slice, so only those not seen on an earlier slice go through
+    the model, and every bad value found so far (in `plan["bad"]`) is mapped to this slice's rows."""
+    import numpy as np
+    import polars as pl
+
+    seen, bad = plan["seen"], plan["bad"]
+    distinct = {n: typed[n].drop_nulls().unique() for n in plan["few"]}
+    new = {n: v.filter(~v.is_in(seen[n])) if len(seen[n]) else v for n, v in distinct.items()}
+    if any(len(v) for v in new.values()):
+        frame = _padded(new)
+        cases = _cases(plan["few_model"], frame)
+        if cases is not None:
+            groups = cases.filter(pl.col("index").is_not_null()).group_by(["column", "check"], maintain_order=True) \
+                .agg(pl.col("index"))
+            for column, check, index in groups.iter_rows():
+                values = frame[column].gather(index)
+                known = bad.get((column, check))
+                bad[(column, check)] = values if known is None else pl.concat([known, values])
+        for n, v in new.items():
+            seen[n] = pl.concat([seen[n], v])
+    for (column, check), values in bad.items():
+        here = values.filter(values.is_in(distinct[column]))
+        if len(here):
+            rows = np.flatnonzero(typed.select(pl.col(column).is_in(here.implode()).fill_null(False)).to_series().to_numpy())
+            yield "constraint", column, check, rows
 
 
 def failures(resource: "Resource", typed: "pl.DataFrame", context: "pl.DataFrame",
@@ -154,8 +182,8 @@ def failures(resource: "Resource", typed: "pl.DataFrame", context: "pl.DataFrame
     value, and their failing values mapped back to rows; the others are checked row by row.
     The domain rules run on `context` (the typed frame with the cross-table columns).
     `plan` (a dict kept by the caller) keeps the models made for the first slice of a table for
-    its other slices: which columns go by distinct value is decided once."""
-    import numpy as np
+    its other slices: which columns go by distinct value is decided once, and their values
+    already checked are kept."""
     import polars as pl
 
     import pandera.polars as pa
@@ -179,20 +207,13 @@ def failures(resource: "Resource", typed: "pl.DataFrame", context: "pl.DataFrame
         if required_few:  # only "not null" is left to check on these: any dtype will do
             full = full.add_columns({n: pa.Column(None, nullable=False) for n in required_few})
         plan.update(few=few, sink=sink, full=full,
-                    few_model=table_schema(resource, fields=few, required=False, rules=False) if few else None)
-    few, sink = plan["few"], plan["sink"]
+                    few_model=table_schema(resource, fields=few, required=False, rules=False) if few else None,
+                    seen={n: typed[n].clear() for n in few}, bad={})
+    sink = plan["sink"]
     sink.clear()
 
-    if few:
-        distinct = _distinct_frame(typed, few)
-        cases = _cases(plan["few_model"], distinct)
-        if cases is not None:
-            groups = cases.filter(pl.col("index").is_not_null()).group_by(["column", "check"], maintain_order=True) \
-                .agg(pl.col("index"))
-            for column, check, index in groups.iter_rows():
-                bad = distinct[column].gather(index).implode()
-                rows = np.flatnonzero(typed.select(pl.col(column).is_in(bad).fill_null(False)).to_series().to_numpy())
-                yield "constraint", column, check, rows
+    if plan["few"]:
+        yield from _few_failures(typed, plan)
     yield from _model_failures(_cases(plan["full"], context), sink)
 
 
