@@ -15,7 +15,7 @@ even when `max_errors` shortens the list (`collector`).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from brcd.report import Issue, Report
 
@@ -26,6 +26,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from brcd.validate.structure import Table
 
 __all__ = ["validate_package"]
+
+_IMPORTING: dict = {}  # module -> the thread importing it (`_import_soon`)
 
 CONSTRAINT_WORDS = {
     "required": lambda f, c: "a value is required.",
@@ -50,7 +52,7 @@ def validate_package(package: "str | Path | Package | None", *, max_errors: int 
     pkg = package if isinstance(package, Package) else load_package(package)
     out = Collector(limit=max_errors, order={r.name: i for i, r in enumerate(pkg.resources)})
     finish_profile_check = start_profile_check(pkg)
-    _import_soon("pandera.polars")  # ~0.3 s of imports, overlapped with reading the first tables
+    _import_soon("pandera.polars", without=("pandas",), then=_first_pandera_validation)  # overlapped with reading the first tables
     digests: dict = {}
     tables: dict[str, Table | None] = {}
     context: dict[str, pl.DataFrame] = {}
@@ -62,6 +64,7 @@ def validate_package(package: "str | Path | Package | None", *, max_errors: int 
     for _, table in read:  # each table's first slice is parsed while the tables before it are checked
         if table is not None:
             table.start(out.limit)
+    _imported("pandera.polars")
     for res, table in read:
         if table is not None:
             table = _check_rows(table, kept_fields(res, pkg), context, out)
@@ -76,23 +79,68 @@ def validate_package(package: "str | Path | Package | None", *, max_errors: int 
     return out.report()
 
 
-def _import_soon(module: str) -> None:
+def _import_soon(module: str, without: tuple[str, ...] = (), then: "Callable[[], None] | None" = None) -> None:
     """Import `module` in a thread, so the import overlaps with work that leaves the GIL (polars);
-    whoever imports it next waits for it (or imports it, should this one fail)."""
+    whoever imports it next waits for it (or imports it, should this one fail).
+
+    `without`: packages that, when not imported yet, this thread's import must not pull in.
+    pandera's top-level package imports pandas for its pandas API if pandas is installed and
+    does without it otherwise (a polars-only install); BRCD uses the polars API alone, and
+    pandas would cost 0.2 s of CPU, holding the GIL, on every run. Only this thread is told
+    pandas is missing: another thread that imports it gets it, and so does pandera then.
+    `then` runs in the same thread after the import, still without them (pandera looks for
+    pandas once more on its first validation, and remembers the answer)."""
     import importlib
+    import importlib.abc
     import sys
     import threading
 
     if module in sys.modules:
         return
+    blocked = tuple(name for name in without if name not in sys.modules)
+
+    class Without(importlib.abc.MetaPathFinder):
+        def find_spec(self, name, path, target=None):  # noqa: ANN001 - the finder protocol
+            if threading.current_thread() is thread and name.split(".")[0] in blocked:
+                raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+            return None
+
+    finder = Without()
 
     def run() -> None:
+        if blocked:
+            sys.meta_path.insert(0, finder)
         try:
             importlib.import_module(module)
+            if then is not None:
+                then()
         except Exception:  # noqa: BLE001 - the import where it is needed says what is wrong
             pass
+        finally:
+            if finder in sys.meta_path:
+                sys.meta_path.remove(finder)
 
-    threading.Thread(target=run, name="brcd-import", daemon=True).start()
+    thread = threading.Thread(target=run, name="brcd-import", daemon=True)
+    _IMPORTING[module] = thread
+    thread.start()
+
+
+def _first_pandera_validation() -> None:
+    """Validate one row with a column check and a frame check, as the generated models do."""
+    import pandera.polars as pa
+    import polars as pl
+
+    schema = pa.DataFrameSchema({"a": pa.Column(pl.Int64, checks=[pa.Check.ge(0)])},
+                                checks=[pa.Check(lambda data: data.lazyframe.select(pl.col("a") >= 0))])
+    schema.validate(pl.DataFrame({"a": [1]}), lazy=True)
+
+
+def _imported(module: str) -> None:
+    """Wait for `_import_soon(module)`: were this thread to import the module's parts too, it
+    would import them as they are, unblocked."""
+    thread = _IMPORTING.pop(module, None)
+    if thread is not None:
+        thread.join()
 
 
 def _check_rows(table: "Table", keep: list[str], context: "dict[str, pl.DataFrame]", out) -> "Table":
