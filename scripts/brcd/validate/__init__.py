@@ -52,7 +52,7 @@ def validate_package(package: "str | Path | Package | None", *, max_errors: int 
     pkg = package if isinstance(package, Package) else load_package(package)
     out = Collector(limit=max_errors, order={r.name: i for i, r in enumerate(pkg.resources)})
     finish_profile_check = start_profile_check(pkg)
-    _import_soon("pandera.polars", without=("pandas",), then=_first_pandera_validation)  # overlapped with reading the first tables
+    _import_soon("pandera.polars", without=("pandas", "hypothesis"), then=_first_pandera_validation)  # overlapped with reading the first tables
     digests: dict = {}
     tables: dict[str, Table | None] = {}
     context: dict[str, pl.DataFrame] = {}
@@ -84,10 +84,11 @@ def _import_soon(module: str, without: tuple[str, ...] = (), then: "Callable[[],
     whoever imports it next waits for it (or imports it, should this one fail).
 
     `without`: packages that, when not imported yet, this thread's import must not pull in.
-    pandera's top-level package imports pandas for its pandas API if pandas is installed and
-    does without it otherwise (a polars-only install); BRCD uses the polars API alone, and
-    pandas would cost 0.2 s of CPU, holding the GIL, on every run. Only this thread is told
-    pandas is missing: another thread that imports it gets it, and so does pandera then.
+    pandera imports pandas for its pandas API, and hypothesis for its data synthesis, when
+    they are installed, and does without them otherwise (a polars-only install); BRCD uses
+    the polars API alone, and the two would cost 0.35 s of CPU, holding the GIL, on every
+    run. Only this thread is told they are missing: another thread that imports one gets it,
+    and so does pandera then.
     `then` runs in the same thread after the import, still without them (pandera looks for
     pandas once more on its first validation, and remembers the answer)."""
     import importlib
