@@ -30,3 +30,23 @@ def test_another_thread_still_gets_pandas():
             "import pandas as pd; print(int(pd.Series([1, 2]).sum()));"
             "_imported('pandera.polars'); _first_pandera_validation(); print('ok')")
     assert run(code).split() == ["3", "ok"]
+
+
+def test_small_tables_are_checked_first_but_after_the_tables_their_rules_read(tmp_path):
+    """Smallest file first (checked while a big table's first slice is parsed); districts
+    before everything (their points), incidents before statements (their dates)."""
+    from brcd.package import load_package
+    from brcd.validate import _check_order
+
+    import shutil
+
+    shutil.copytree(REPO / "tests" / "fixtures" / "validate" / "base", tmp_path / "pkg")
+    pkg = load_package(tmp_path / "pkg")
+    sizes = {"districts": 9_000, "incidents": 10, "statements": 5, "sources": 700, "organizations": 50}
+    for res in pkg.resources:
+        res.path.write_bytes(b"x" * sizes.get(res.name, 100))
+    names = [r.name for r in _check_order(pkg.resources)]
+    assert names[0] == "districts"
+    assert names.index("statements") == names.index("incidents") + 1
+    rest = [n for n in names[1:] if n != "statements"]
+    assert [sizes.get(n, 100) for n in rest] == sorted(sizes.get(n, 100) for n in rest)

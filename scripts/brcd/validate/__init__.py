@@ -28,6 +28,8 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["validate_package"]
 
 _IMPORTING: dict = {}  # module -> the thread importing it (`_import_soon`)
+# The tables whose rules read a context table other than districts (`checks.add_context`).
+CONTEXT_USERS = {"incidents": ("statements",)}
 
 CONSTRAINT_WORDS = {
     "required": lambda f, c: "a value is required.",
@@ -43,7 +45,6 @@ CONSTRAINT_WORDS = {
 def validate_package(package: "str | Path | Package | None", *, max_errors: int | None = None) -> Report:
     """Validate a package (a datapackage.json path, its folder or a loaded Package)."""
     from brcd.package import Package, load_package
-    from brcd.validate.checks import CONTEXT_FIELDS
     from brcd.validate.collector import Collector
     from brcd.validate.descriptor import check_hashes, start_profile_check
     from brcd.validate.keys import check_foreign_keys, check_list_references, check_unique, kept_fields
@@ -56,11 +57,9 @@ def validate_package(package: "str | Path | Package | None", *, max_errors: int 
     digests: dict = {}
     tables: dict[str, Table | None] = {}
     context: dict[str, pl.DataFrame] = {}
-    # tables other tables' rules need (districts' points, incidents' dates) go first; every
-    # file is read (and its lines counted) before any rows are checked, which overlaps the
-    # import of pandera with the reading of the big tables
-    order = sorted(pkg.resources, key=lambda r: r.name not in CONTEXT_FIELDS)
-    read = [(res, read_table(res, out, digests)) for res in order]
+    # every file is read and its first slice begun before any rows are checked, in the order
+    # of `_check_order`: small tables are checked while the big ones are being parsed
+    read = [(res, read_table(res, out, digests)) for res in _check_order(pkg.resources)]
     for _, table in read:  # each table's first slice is parsed while the tables before it are checked
         if table is not None:
             table.start(out.limit)
@@ -77,6 +76,26 @@ def validate_package(package: "str | Path | Package | None", *, max_errors: int 
     check_hashes(pkg, out, {name: fut.result() for name, fut in digests.items()})
     finish_profile_check(out)
     return out.report()
+
+
+def _check_order(resources: list) -> list:
+    """Smallest file first, so the small tables are checked while the first slice of a big one
+    is parsed; but a table whose typed columns other tables' rules need (`CONTEXT_FIELDS`:
+    districts' points for every table, incidents' dates for statements) before those."""
+    from brcd.validate.checks import CONTEXT_FIELDS
+
+    def size(res) -> int:
+        try:
+            return res.path.stat().st_size
+        except OSError:
+            return 0
+
+    order = sorted(resources, key=lambda r: (r.name != "districts", size(r)))
+    for provider in (r for r in resources if r.name in CONTEXT_FIELDS and r.name != "districts"):
+        users = [r for r in order if r.name in CONTEXT_USERS.get(provider.name, ())]
+        order = [r for r in order if r not in users]
+        order[order.index(provider) + 1: order.index(provider) + 1] = users
+    return order
 
 
 def _import_soon(module: str, without: tuple[str, ...] = (), then: "Callable[[], None] | None" = None) -> None:
