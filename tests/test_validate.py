@@ -243,3 +243,17 @@ def test_few_value_checks_report_values_first_seen_or_seen_again_on_later_slices
     assert plan["few"] == ["code", "kind"]
     assert sorted(plan["seen"]["code"].to_list()) == ["AB", "ABCD", "ab1", "x"]
     assert plan["bad"]["code", "maxLength"].to_list() == ["ABCD"]
+
+
+@pytest.mark.parametrize("distinct", ["few distinct values", "every value distinct"])
+def test_text_checks_find_the_same_cells_by_distinct_value_or_row_by_row(distinct):
+    import polars as pl
+
+    from brcd.validate.cells import _text_failures
+
+    cells = [" lead", "=SUM(A1)", "fine", None, "trail\t", "+plain", "@x", "-1"] * 300
+    if distinct == "every value distinct":  # a number added where it keeps the cell's defect
+        cells = [c if c is None else f"{i}{c}" if c.endswith("\t") else f"{c}{i}" for i, c in enumerate(cells)]
+    formula, spaces = _text_failures(pl.Series("t", cells))
+    assert list(formula) == [c is not None and c.startswith(("=S", "+p", "@x")) for c in cells]
+    assert list(spaces) == [c is not None and c != c.strip() for c in cells]

@@ -92,26 +92,48 @@ def free_text_fields(table: Table) -> list[str]:
     return out
 
 
-def check_text(table: Table, out: Collector) -> None:
-    """Formula injection and leading/trailing spaces in free-text cells."""
+def _is_formula(c: "pl.Expr") -> "pl.Expr":
+    return c.str.contains(FORMULA_RE)
+
+
+def _has_spaces(c: "pl.Expr") -> "pl.Expr":
+    # two anchored expressions: one `^\s|\s$` tries every position of the cell
+    return c.str.contains(r"^\s") | c.str.contains(r"\s$")
+
+
+TEXT_CHECKS = (("formula-injection", _is_formula, "starts like a spreadsheet formula"),
+               ("whitespace", _has_spaces, "has spaces at its start or end"))
+TEXT_DISTINCT_SHARE = 0.25
+
+
+def _text_failures(column: "pl.Series") -> list["np.ndarray | None"]:
+    """Per `TEXT_CHECKS`, a mask of the cells failing it (None: none fail). Free text often
+    repeats (place names, boilerplate), so a column with few distinct values (at most
+    `TEXT_DISTINCT_SHARE` of its cells) is checked once per value, mapped back to the rows."""
     import polars as pl
 
+    c = pl.col(column.name)
+    values = column.drop_nulls().unique()
+    if len(values) > TEXT_DISTINCT_SHARE * len(column):
+        fails = column.to_frame().select(test(c).fill_null(False).alias(code) for code, test, _ in TEXT_CHECKS)
+        return [fails[code].to_numpy() if fails[code].any() else None for code, _, _ in TEXT_CHECKS]
+    fails = values.to_frame().select(test(c).alias(code) for code, test, _ in TEXT_CHECKS)
+    return [column.is_in(values.filter(fails[code])).fill_null(False).to_numpy() if fails[code].any() else None
+            for code, _, _ in TEXT_CHECKS]
+
+
+def check_text(table: Table, out: Collector) -> None:
+    """Formula injection and leading/trailing spaces in free-text cells."""
     names = free_text_fields(table)
     if not names or not table.frame.height:
         return
-    ok = pl.Series(table.ok)
     frame = table.frame
-    formula = frame.select((pl.col(n).str.contains(FORMULA_RE).fill_null(False) & ok).alias(n) for n in names)
-    # two anchored expressions: one `^\s|\s$` tries every position of the cell
-    spaces = frame.select(((pl.col(n).str.contains(r"^\s") | pl.col(n).str.contains(r"\s$")).fill_null(False) & ok)
-                          .alias(n) for n in names)
-    for code, masks, say in (
-        ("formula-injection", formula, "starts like a spreadsheet formula"),
-        ("whitespace", spaces, "has spaces at its start or end"),
-    ):
-        for name, n in zip(names, masks.sum().row(0)):
-            if not n:
+    masks = {name: _text_failures(frame[name]) for name in names}
+    for i, (code, _, say) in enumerate(TEXT_CHECKS):
+        for name in names:
+            mask = masks[name][i]
+            rows = np.flatnonzero(mask & table.ok) if mask is not None else ()
+            if not len(rows):
                 continue
-            rows = np.flatnonzero(masks[name].to_numpy())
-            out.add_rows(int(n), rows, lambda r, name=name, say=say, code=code: table.issue(
+            out.add_rows(len(rows), rows, lambda r, name=name, say=say, code=code: table.issue(
                 code, r, name, f"{frame[name][r]!r} {say}.", frame[name][r]))
