@@ -118,7 +118,7 @@ def _text_failures(column: "pl.Series") -> list["np.ndarray | None"]:
         fails = column.to_frame().select(test(c).fill_null(False).alias(code) for code, test, _ in TEXT_CHECKS)
         return [fails[code].to_numpy() if fails[code].any() else None for code, _, _ in TEXT_CHECKS]
     fails = values.to_frame().select(test(c).alias(code) for code, test, _ in TEXT_CHECKS)
-    return [column.is_in(values.filter(fails[code])).fill_null(False).to_numpy() if fails[code].any() else None
+    return [column.is_in(values.filter(fails[code]).implode()).fill_null(False).to_numpy() if fails[code].any() else None
             for code, _, _ in TEXT_CHECKS]
 
 

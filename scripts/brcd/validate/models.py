@@ -152,7 +152,7 @@ def _few_failures(typed: "pl.DataFrame", plan: dict) -> Iterator[tuple[str, str,
 
     seen, bad = plan["seen"], plan["bad"]
     distinct = {n: typed[n].drop_nulls().unique() for n in plan["few"]}
-    new = {n: v.filter(~v.is_in(seen[n])) if len(seen[n]) else v for n, v in distinct.items()}
+    new = {n: v.filter(~v.is_in(seen[n].implode())) if len(seen[n]) else v for n, v in distinct.items()}
     if any(len(v) for v in new.values()):
         frame = _padded(new)
         cases = _cases(plan["few_model"], frame)
@@ -166,7 +166,7 @@ def _few_failures(typed: "pl.DataFrame", plan: dict) -> Iterator[tuple[str, str,
         for n, v in new.items():
             seen[n] = pl.concat([seen[n], v])
     for (column, check), values in bad.items():
-        here = values.filter(values.is_in(distinct[column]))
+        here = values.filter(values.is_in(distinct[column].implode()))
         if len(here):
             rows = np.flatnonzero(typed.select(pl.col(column).is_in(here.implode()).fill_null(False)).to_series().to_numpy())
             yield "constraint", column, check, rows
