@@ -106,6 +106,20 @@ def test_small_slices_read_the_same(incidents, case, source, size, tmp_path, mon
     assert fast.frame.filter(exact.row_ok).rows() == exact.frame.filter(exact.row_ok).rows()
 
 
+def test_a_file_cut_short_while_read_is_read_to_its_end(incidents, tmp_path, monkeypatch):
+    """The size is taken before the rows are read; a file that has become shorter meanwhile
+    is read to where it ends (its hash then tells it changed), never waited on forever."""
+    import brcd.validate.records as records
+
+    width = len(incidents.field_names)
+    raw = HEADER + b"\n" + b"".join(b",".join([b"v"] * width) + b"\n" for _ in range(30))
+    path = tmp_path / "incidents.csv"
+    path.write_bytes(raw)
+    monkeypatch.setattr(records, "CHUNK_BYTES", 100)
+    table = rows_of(read_fast(records.FileSlices(path, len(raw) + 5000), incidents))
+    assert table.lines.tolist() == list(range(2, 32)) and (table.cells == width).all()
+
+
 def test_bytes_not_utf8_are_found_in_every_slice(incidents, tmp_path, monkeypatch):
     """Each slice that is not ASCII is searched for bytes that are not UTF-8 before it is
     parsed; the report names every bad byte's line and field, slice after slice, and the

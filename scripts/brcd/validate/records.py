@@ -382,13 +382,15 @@ def read_fast(raw: "bytes | FileSlices", resource: "Resource") -> Table | None:
                 while True:  # a block that holds at least one whole record
                     block = None  # the reader's buffer may have to grow: no view of it may be held
                     block = read(pos, want)
-                    last = pos + len(block) >= len(raw)
+                    last = len(block) < want or pos + len(block) >= len(raw)  # (a file cut short meanwhile ends here)
                     starts, length, q, astray = _lines(block, last)
                     ends = np.cumsum(q) % 2 == 0
                     done = np.flatnonzero(ends)
                     if len(done) or last:
                         break
                     want *= 2
+                if not len(starts):  # the file ended before its size said (cut short meanwhile)
+                    break
                 take = len(starts) if last else int(done[-1]) + 1  # lines of whole records
                 starts, length, q, astray, ends = starts[:take], length[:take], q[:take], astray[:take], ends[:take]
                 stop = min(len(block), int(starts[-1] + length[-1]) + 1)
