@@ -53,13 +53,8 @@ def check_unique(table: Table, out: Collector) -> None:
     for code, cols in keys:
         present = pl.all_horizontal(pl.col(c).is_not_null() for c in cols)
         key = pl.struct(cols) if len(cols) > 1 else pl.col(cols[0])
-        if len(cols) == 1:  # the usual case, every key distinct, costs one pass
-            counts = frame.select(pl.col(cols[0]).drop_nulls().n_unique().alias("u"),
-                                  pl.col(cols[0]).is_not_null().sum().alias("n")).row(0)
-            if counts[0] == counts[1]:
-                continue
-        dup = np.flatnonzero(frame.select(present & ~key.is_first_distinct() & ok)  # a later copy
-                             .to_series().to_numpy())
+        # one pass: a later copy of a key is a row that is not its first occurrence
+        dup = np.flatnonzero(frame.select(present & ~key.is_first_distinct() & ok).to_series().to_numpy())
         if not len(dup):
             continue
         shown = dup if out.limit is None else dup[: out.limit]
