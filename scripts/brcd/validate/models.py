@@ -143,6 +143,18 @@ def _padded(values: dict[str, "pl.Series"]) -> "pl.DataFrame":
     return pl.DataFrame([v.extend_constant(None, height - len(v)).alias(n) for n, v in values.items()])
 
 
+def _model_of(plan: dict, columns: list[str]) -> "pa.DataFrameSchema":
+    """The 'few' model cut down to `columns` (those with values not checked yet: checking the
+    others' empty columns costs as much per check as checking values), kept in `plan`."""
+    key = tuple(columns)
+    models = plan.setdefault("few_models", {})
+    if key not in models:
+        whole = plan["few_model"]
+        models[key] = whole if set(key) >= set(whole.columns) else whole.select_columns(
+            [c for c in columns if c in whole.columns])
+    return models[key]
+
+
 def _few_failures(typed: "pl.DataFrame", plan: dict) -> Iterator[tuple[str, str, str, "np.ndarray"]]:
     """The value checks of the 'few' columns, each distinct value checked once per table: most
     values repeat from slice to slice, so only those not seen on an earlier slice go through
@@ -153,9 +165,10 @@ def _few_failures(typed: "pl.DataFrame", plan: dict) -> Iterator[tuple[str, str,
     seen, bad = plan["seen"], plan["bad"]
     distinct = {n: typed[n].drop_nulls().unique() for n in plan["few"]}
     new = {n: v.filter(~v.is_in(seen[n].implode())) if len(seen[n]) else v for n, v in distinct.items()}
-    if any(len(v) for v in new.values()):
+    new = {n: v for n, v in new.items() if len(v)}
+    if new:
         frame = _padded(new)
-        cases = _cases(plan["few_model"], frame)
+        cases = _cases(_model_of(plan, list(new)), frame)
         if cases is not None:
             groups = cases.filter(pl.col("index").is_not_null()).group_by(["column", "check"], maintain_order=True) \
                 .agg(pl.col("index"))
