@@ -364,79 +364,99 @@ def _decoded_lengths(block: bytes, starts: np.ndarray, lengths: np.ndarray) -> n
 
 
 def read_fast(raw: "bytes | FileSlices", resource: "Resource") -> Table | None:
-    """The vectorised reader (see the module's text), or None when the file holds a `\\r`
-    (the exact reader handles line endings). A big file (`FileSlices`) is checked for `\\r` a
+    """The vectorised reader (see the module's text), or None when the file holds a `\r`
+    (the exact reader handles line endings). A big file (`FileSlices`) is checked for `\r` a
     slice at a time: one found raises `Fallback`."""
     if isinstance(raw, bytes) and raw.find(b"\r") >= 0:
         return None
-    names = resource.field_names
-    width = len(names)
-    dtypes = schema(resource)
 
     def source(limit: int | None) -> Iterator[Slice]:
-
-        pos, line, offset, header = 0, 1, 0, True
+        pos, line, offset = 0, 1, 0
         with _reader(raw) as read:
             while pos < len(raw):
-                want = CHUNK_BYTES
-                while True:  # a block that holds at least one whole record
-                    block = None  # the reader's buffer may have to grow: no view of it may be held
-                    block = read(pos, want)
-                    last = len(block) < want or pos + len(block) >= len(raw)  # (a file cut short meanwhile ends here)
-                    starts, length, q, astray = _lines(block, last)
-                    ends = np.cumsum(q) % 2 == 0
-                    done = np.flatnonzero(ends)
-                    if len(done) or last:
-                        break
-                    want *= 2
-                if not len(starts):  # the file ended before its size said (cut short meanwhile)
+                block, last, found_lines = _block(read, pos, len(raw))
+                part = _slice(block, last, found_lines, line, offset, header=not pos, resource=resource, limit=limit)
+                if part is None:  # the file ended before its size said (cut short meanwhile)
                     break
-                take = len(starts) if last else int(done[-1]) + 1  # lines of whole records
-                starts, length, q, astray, ends = starts[:take], length[:take], q[:take], astray[:take], ends[:take]
-                stop = min(len(block), int(starts[-1] + length[-1]) + 1)
-                rec = np.concatenate([[0], np.cumsum(ends)[:-1]])
-                first = np.flatnonzero(np.diff(rec, prepend=-1))
-                per = np.diff(np.append(first, take))
-                begin = 1 if header else 0  # the header is the file's first record
-                lo = int(starts[first[begin]]) if begin < len(first) else stop
-                data = raw if (isinstance(raw, bytes) and not pos and lo == 0 and stop == len(raw)) \
-                    else bytes(block[lo: stop])  # polars reads bytes only
-                rows = len(first) - begin
-                frame, issues, found = None, [], 0
-                if rows:
-                    # ASCII is UTF-8; other text is searched for bytes that are not (a tenth of a
-                    # second per 300 MB) before polars reads it, strict or with them replaced
-                    if not data.isascii():
-                        found, issues, bad = scan_utf8(data, line + int(first[begin]), resource, limit)
-                    try:
-                        frame = _parse(data, dtypes, "utf8-lossy" if found else "utf8")
-                    except Exception as exc:  # noqa: BLE001 - quoting polars refuses
-                        raise Fallback(f"polars cannot read the slice: {exc}") from None
-                    if found:
-                        bad = np.asarray(bad, dtype=np.int64) + int(first[begin])
-                        length = length.copy()
-                        length[bad] = _decoded_lengths(block, starts[bad], length[bad])
-                    if frame.height != rows:
-                        raise Fallback(f"{frame.height} rows where the lines make {rows}")
-                rec_len = (np.bincount(rec, weights=length).astype(np.int64) + per - 1)[begin:]
-                rec_q = np.bincount(rec, weights=q).astype(np.int64)[begin:]
-                rec_astray = np.bincount(rec, weights=astray).astype(np.int64)[begin:]
-                del data  # the bytes can go while the caller checks the slice
-                if rows:
-                    cells, empty = _cell_counts(frame, names, rec_len, rec_q, rec_astray)
-                    yield Slice(offset, frame, line + first[begin:].astype(np.int64), cells, per[begin:] > 1,
-                                empty, issues, found)
-                line += take
-                offset += rows
+                stop, lines, part = part
+                if part is not None:
+                    yield part
+                    offset += part.frame.height
+                line += lines
                 pos += stop
-                header = False
         if not offset:  # a header and no rows: one empty slice, as the exact reader gives
             import polars as pl
 
             none = np.zeros(0, dtype=np.int64)
-            yield Slice(0, pl.DataFrame(schema=dtypes), none, none, none.astype(bool), none.astype(bool))
+            yield Slice(0, pl.DataFrame(schema=schema(resource)), none, none, none.astype(bool), none.astype(bool))
 
     return Table(resource, source=source, exact_counts=False)
+
+
+def _block(read: Callable[[int, int], memoryview], pos: int, size: int) -> tuple[memoryview, bool, tuple]:
+    """About `CHUNK_BYTES` from `pos`, more when that holds no whole record; whether it ends
+    the file; its `_lines`."""
+    want = CHUNK_BYTES
+    while True:
+        block = read(pos, want)
+        last = len(block) < want or pos + len(block) >= size  # (a file cut short meanwhile ends here)
+        found = _lines(block, last)
+        if last or (np.cumsum(found[2]) % 2 == 0).any():
+            return block, last, found
+        block = None  # the reader's buffer may have to grow: no view of it may be held
+        want *= 2
+
+
+def _slice(block: memoryview, last: bool, found_lines: tuple, line: int, offset: int, *, header: bool,
+           resource: "Resource", limit: int | None) -> "tuple[int, int, Slice | None] | None":
+    """The whole records of `block` (the first one the header when `header`), parsed: (bytes
+    and lines they take, their `Slice`, None when only the header was there), or None when
+    `block` is empty. `found_lines`: its `_lines`; `line`: the file's line at the start of
+    `block`; `offset`: the row there."""
+    starts, length, q, astray = found_lines
+    if not len(starts):
+        return None
+    ends = np.cumsum(q) % 2 == 0
+    take = len(starts) if last else int(np.flatnonzero(ends)[-1]) + 1  # lines of whole records
+    starts, length, q, astray, ends = starts[:take], length[:take], q[:take], astray[:take], ends[:take]
+    stop = min(len(block), int(starts[-1] + length[-1]) + 1)
+    rec = np.concatenate([[0], np.cumsum(ends)[:-1]])  # record of each line
+    first = np.flatnonzero(np.diff(rec, prepend=-1))  # first line of each record
+    per = np.diff(np.append(first, take))  # lines of each record
+    begin = 1 if header else 0
+    rows = len(first) - begin
+    if not rows:
+        return stop, take, None
+    lo = int(starts[first[begin]])
+    frame, found, issues, bad = _parse_slice(bytes(block[lo: stop]), line + int(first[begin]), resource, limit)
+    if found:
+        bad = np.asarray(bad, dtype=np.int64) + int(first[begin])
+        length = length.copy()
+        length[bad] = _decoded_lengths(block, starts[bad], length[bad])
+    if frame.height != rows:
+        raise Fallback(f"{frame.height} rows where the lines make {rows}")
+    rec_len = (np.bincount(rec, weights=length).astype(np.int64) + per - 1)[begin:]
+    rec_q = np.bincount(rec, weights=q).astype(np.int64)[begin:]
+    rec_astray = np.bincount(rec, weights=astray).astype(np.int64)[begin:]
+    cells, empty = _cell_counts(frame, resource.field_names, rec_len, rec_q, rec_astray)
+    return stop, take, Slice(offset, frame, line + first[begin:].astype(np.int64), cells, per[begin:] > 1,
+                             empty, issues, found)
+
+
+def _parse_slice(data: bytes, first_line: int, resource: "Resource",
+                 limit: int | None) -> tuple["pl.DataFrame", int, list[Issue], list[int]]:
+    """The records of `data` as strings: (frame, how many byte sequences are not UTF-8, their
+    first `limit` `encoding-error`s, the 0-based lines of `data` that hold them). ASCII is
+    UTF-8; other text is searched for bytes that are not (a tenth of a second per 300 MB)
+    before polars reads it, strict or with them replaced."""
+    found, issues, bad = 0, [], []
+    if not data.isascii():
+        found, issues, bad = scan_utf8(data, first_line, resource, limit)
+    try:
+        frame = _parse(data, schema(resource), "utf8-lossy" if found else "utf8")
+    except Exception as exc:  # noqa: BLE001 - quoting polars refuses
+        raise Fallback(f"polars cannot read the slice: {exc}") from None
+    return frame, found, issues, bad
 
 
 def _parse(data: bytes, dtypes: dict, encoding: str) -> "pl.DataFrame":
