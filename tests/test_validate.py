@@ -257,3 +257,57 @@ def test_text_checks_find_the_same_cells_by_distinct_value_or_row_by_row(distinc
     formula, spaces = _text_failures(pl.Series("t", cells))
     assert list(formula) == [c is not None and c.startswith(("=S", "+p", "@x")) for c in cells]
     assert list(spaces) == [c is not None and c != c.strip() for c in cells]
+
+
+def _one_table_package(dest: Path, schema: dict, rows: list[list[str]]) -> Path:
+    """A package of one table `things` with the given schema and rows (no hash to keep)."""
+    import csv as csv_module
+
+    (dest / "tables").mkdir(parents=True)
+    with open(dest / "tables" / "things.csv", "w", newline="", encoding="utf-8") as f:
+        csv_module.writer(f, lineterminator="\n").writerows([[fl["name"] for fl in schema["fields"]], *rows])
+    descriptor = {"$schema": "https://datapackage.org/profiles/2.0/datapackage.json",  # (exclusive bounds, uniqueKeys)
+                  "name": "things", "resources": [{"name": "things", "path": "tables/things.csv", "format": "csv",
+                                                   "encoding": "utf-8", "schema": schema}]}
+    (dest / "datapackage.json").write_text(json.dumps(descriptor), encoding="utf-8")
+    return dest
+
+
+def test_exclusive_bounds_string_formats_and_unique_keys(tmp_path):
+    """Table Schema constraints no BRCD schema uses yet are still checked when a schema gains
+    them: exclusive bounds, the email/uri/uuid/binary string formats and `uniqueKeys`."""
+    schema = {"fields": [
+        {"name": "id", "type": "string"},
+        {"name": "score", "type": "integer", "constraints": {"exclusiveMinimum": 0, "exclusiveMaximum": 10}},
+        {"name": "ratio", "type": "number", "constraints": {"exclusiveMaximum": 1}},
+        {"name": "contact", "type": "string", "format": "email"},
+        {"name": "link", "type": "string", "format": "uri"},
+        {"name": "token", "type": "string", "format": "uuid"},
+        {"name": "blob", "type": "string", "format": "binary"},
+        {"name": "place", "type": "string"},
+        {"name": "day", "type": "string"},
+    ], "primaryKey": ["id"], "uniqueKeys": [["place", "day"]]}
+    good = ["a@b.org", "https://example.org/x", "123e4567-e89b-12d3-a456-426614174000", "aGk="]
+    rows = [
+        ["r1", "5", "0.5", *good, "Quetta", "2020-01-01"],
+        ["r2", "0", "0.5", *good, "Quetta", "2020-01-02"],       # score not above 0
+        ["r3", "10", "1", *good, "Gwadar", "2020-01-01"],        # score not below 10, ratio not below 1
+        ["r4", "9", "0.9", "not an email", "example.org", "123", "a", "Quetta", "2020-01-01"],  # formats; repeats r1's place+day
+        ["r5", "1", "0", *good, "", "2020-01-01"],               # an empty part of a unique key repeats nothing
+        ["r6", "1", "0", *good, "", "2020-01-01"],
+    ]
+    report = validate_package(_one_table_package(tmp_path / "pkg", schema, rows))
+    got = {(e.line, e.field, e.code) for e in report.errors}
+    assert got == {(3, "score", "constraint-error"), (4, "score", "constraint-error"), (4, "ratio", "constraint-error"),
+                   (5, "contact", "type-error"), (5, "link", "type-error"), (5, "token", "type-error"),
+                   (5, "blob", "type-error"), (5, "place", "unique-error")}, report.errors
+    repeat = next(e for e in report.errors if e.code == "unique-error")
+    assert "line 2" in repeat.message and "place, day" in repeat.message
+
+
+def test_a_date_format_it_cannot_read_is_a_broken_schema(tmp_path):
+    schema = {"fields": [{"name": "id", "type": "string"}, {"name": "day", "type": "date", "format": "%d/%m/%Y"}]}
+    pkg = _one_table_package(tmp_path / "pkg", schema, [["r1", "01/02/2020"]])
+    out = brcd("validate", str(pkg))
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert "format '%d/%m/%Y'" in out.stderr and "day" in out.stderr, out.stderr

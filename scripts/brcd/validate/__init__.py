@@ -37,6 +37,8 @@ CONSTRAINT_WORDS = {
     "pattern": lambda f, c: f"does not match the pattern {c['pattern']}.",
     "minimum": lambda f, c: f"is below the minimum {c['minimum']}.",
     "maximum": lambda f, c: f"is above the maximum {c['maximum']}.",
+    "exclusiveMinimum": lambda f, c: f"is not above {c['exclusiveMinimum']}.",
+    "exclusiveMaximum": lambda f, c: f"is not below {c['exclusiveMaximum']}.",
     "minLength": lambda f, c: f"is shorter than {c['minLength']} characters.",
     "maxLength": lambda f, c: f"is longer than {c['maxLength']} characters.",
 }
@@ -45,12 +47,15 @@ CONSTRAINT_WORDS = {
 def validate_package(package: "str | Path | Package | None", *, max_errors: int | None = None) -> Report:
     """Validate a package (a datapackage.json path, its folder or a loaded Package)."""
     from brcd.package import Package, load_package
+    from brcd.validate.cells import check_formats
     from brcd.validate.collector import Collector
     from brcd.validate.descriptor import check_hashes, start_profile_check
     from brcd.validate.keys import check_foreign_keys, check_list_references, check_unique, kept_fields
     from brcd.validate.structure import read_table
 
     pkg = package if isinstance(package, Package) else load_package(package)
+    for res in pkg.resources:
+        check_formats(res)  # a format it cannot read is a broken schema: one error, exit 2
     out = Collector(limit=max_errors, order={r.name: i for i, r in enumerate(pkg.resources)})
     finish_profile_check = start_profile_check(pkg)
     _import_soon("pandera.polars", without=("pandas", "hypothesis"), then=_first_pandera_validation)  # overlapped with reading the first tables

@@ -15,6 +15,8 @@ from brcd.validate.structure import Table
 if TYPE_CHECKING:  # pragma: no cover
     import polars as pl
 
+    from brcd.package import Resource
+
 DATE_RE = r"^\d{4}-\d{2}-\d{2}$"
 DATETIME_RE = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?$"
 TIME_RE = r"^\d{2}:\d{2}:\d{2}$"
@@ -29,6 +31,42 @@ TYPE_WORDS = {
     "date": "a date as YYYY-MM-DD", "datetime": "a date and time as YYYY-MM-DDThh:mm:ss",
     "time": "a time as hh:mm:ss", "year": "a year as YYYY", "yearmonth": "a month as YYYY-MM",
 }
+# Table Schema's string formats: (pattern, what a cell must be).
+STRING_FORMATS = {
+    "email": (r"^[^@\s]+@[^@\s]+\.[^@\s]+$", "an email address"),
+    "uri": (r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s]+$", "a URI with its scheme (like https://...)"),
+    "uuid": (r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$", "a UUID"),
+    "binary": (r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$", "base64 text"),
+}
+# Date and time types are read in their ISO form only (Table Schema's "default").
+ISO_ONLY = ("date", "datetime", "time", "year", "yearmonth")
+
+
+def checks_type(field: dict[str, Any]) -> bool:
+    """Whether a cell of this field can fail to be of its type (`type-error`)."""
+    ftype = field.get("type", "string")
+    return ftype not in ("string", "any") or field.get("format") in STRING_FORMATS
+
+
+def type_words(field: dict[str, Any]) -> str:
+    ftype = field.get("type", "string")
+    if ftype == "string":
+        return STRING_FORMATS[field["format"]][1]
+    return TYPE_WORDS.get(ftype, ftype)
+
+
+def check_formats(resource: "Resource") -> None:
+    """A field format this validator cannot read is a broken schema (exit 2), not a million
+    type errors: date and time types in their ISO form only, strings in `STRING_FORMATS`."""
+    from brcd.errors import BrcdError
+
+    for f in resource.fields:
+        ftype, fmt = f.get("type", "string"), f.get("format", "default")
+        if (ftype in ISO_ONLY and fmt != "default") or (ftype == "string" and fmt not in ("default", *STRING_FORMATS)):
+            raise BrcdError("schema-error", f"field {f['name']!r} of {resource.name} has format {fmt!r}, which"
+                            " brcd validate does not read.", file=resource.schema_path or resource.root / "datapackage.json",
+                            hint=f"give {ftype} fields the format \"default\""
+                                 + (f" or one of {', '.join(STRING_FORMATS)}" if ftype == "string" else "") + ".")
 
 
 def parse_expr(field: dict[str, Any]) -> "pl.Expr":
@@ -55,6 +93,8 @@ def parse_expr(field: dict[str, Any]) -> "pl.Expr":
         return pl.when(c.str.contains(YEAR_RE)).then(c.cast(pl.Int64, strict=False))
     if ftype == "yearmonth":
         return pl.when(c.str.contains(YEARMONTH_RE)).then(c)
+    if ftype == "string" and field.get("format") in STRING_FORMATS:
+        return pl.when(c.str.contains(STRING_FORMATS[field["format"]][0])).then(c)
     return c
 
 
@@ -65,7 +105,7 @@ def typed_frame(table: Table, out: Collector) -> "pl.DataFrame":
     fields = table.resource.fields
     raw = table.frame
     typed = raw.select(parse_expr(f).alias(f["name"]) for f in fields)
-    checked = [f for f in fields if f.get("type", "string") not in ("string", "any")]
+    checked = [f for f in fields if checks_type(f)]
     if checked:
         ok = pl.Series(table.ok)
         bad = raw.select((pl.col(f["name"]).is_not_null() & typed[f["name"]].is_null() & ok).alias(f["name"])
@@ -76,7 +116,7 @@ def typed_frame(table: Table, out: Collector) -> "pl.DataFrame":
                 continue
             name = f["name"]
             rows = np.flatnonzero(bad[name].to_numpy())
-            want = TYPE_WORDS.get(f.get("type", "string"), f.get("type"))
+            want = type_words(f)
             out.add_rows(int(n), rows, lambda r, name=name, want=want: table.issue(
                 "type-error", r, name, f"{raw[name][r]!r} is not {want}.", raw[name][r]))
     return typed

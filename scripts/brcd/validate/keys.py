@@ -25,6 +25,7 @@ def kept_fields(resource, package) -> list[str]:
     that point elsewhere and the fields other tables point at."""
     want = set(resource.primary_key)
     want |= {f["name"] for f in resource.fields if (f.get("constraints") or {}).get("unique")}
+    want |= {name for cols in unique_keys(resource) for name in cols}
     for fk in resource.foreign_keys:
         want |= set(fk["fields"])
     want |= {lr["field"] for lr in resource.list_references()}
@@ -36,6 +37,11 @@ def kept_fields(resource, package) -> list[str]:
             if lr["resource"] == resource.name:
                 want.add(lr["resource_field"])
     return [n for n in resource.field_names if n in want]
+
+
+def unique_keys(resource) -> list[list[str]]:
+    """The schema's `uniqueKeys`: groups of fields whose values together are unique."""
+    return [[key] if isinstance(key, str) else list(key) for key in resource.schema.get("uniqueKeys") or []]
 
 
 def check_unique(table: Table, out: Collector) -> None:
@@ -50,6 +56,7 @@ def check_unique(table: Table, out: Collector) -> None:
     for f in table.resource.fields:
         if (f.get("constraints") or {}).get("unique") and [f["name"]] != pk:
             keys.append(("unique-error", [f["name"]]))
+    keys += [("unique-error", cols) for cols in unique_keys(table.resource) if cols != pk]
     for code, cols in keys:
         present = pl.all_horizontal(pl.col(c).is_not_null() for c in cols)
         key = pl.struct(cols) if len(cols) > 1 else pl.col(cols[0])
@@ -63,7 +70,7 @@ def check_unique(table: Table, out: Collector) -> None:
             .group_by(cols).agg(pl.col(ROW).min())
         first_row = {tuple(r[:-1]): r[-1] for r in first.rows()}
         label = ", ".join(cols)
-        what = "primary key" if code == "primary-key" else "unique field"
+        what = "primary key" if code == "primary-key" else "unique fields" if len(cols) > 1 else "unique field"
 
         def make(i: int, cols=cols, code=code, label=label, what=what):
             rec = values.row(i)

@@ -26,7 +26,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from brcd.package import Resource
 
-CONSTRAINTS = ("enum", "pattern", "minimum", "maximum", "minLength", "maxLength")
+CONSTRAINTS = ("enum", "pattern", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "minLength", "maxLength")
 RULE_TAG = "rule:"
 
 
@@ -74,6 +74,10 @@ def column_checks(field: dict[str, Any], where: Any = None) -> list["pa.Check"]:
             checks.append(pa.Check.ge(_bound(field, cons["minimum"]), error="minimum"))
         if "maximum" in cons and ftype != "string":
             checks.append(pa.Check.le(_bound(field, cons["maximum"]), error="maximum"))
+        if "exclusiveMinimum" in cons and ftype != "string":
+            checks.append(pa.Check.gt(_bound(field, cons["exclusiveMinimum"]), error="exclusiveMinimum"))
+        if "exclusiveMaximum" in cons and ftype != "string":
+            checks.append(pa.Check.lt(_bound(field, cons["exclusiveMaximum"]), error="exclusiveMaximum"))
         if "minLength" in cons and ftype == "string":
             checks.append(pa.Check.str_length(min_value=int(cons["minLength"]), error="minLength"))
         if "maxLength" in cons and ftype == "string":
