@@ -21,7 +21,6 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-import os
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterator
