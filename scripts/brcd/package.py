@@ -77,6 +77,11 @@ class Resource:
         return [pk] if isinstance(pk, str) else list(pk)
 
     @property
+    def unique_keys(self) -> list[list[str]]:
+        """The schema's `uniqueKeys`: groups of fields whose values together are unique."""
+        return [[key] if isinstance(key, str) else list(key) for key in self.schema.get("uniqueKeys") or []]
+
+    @property
     def foreign_keys(self) -> list[dict[str, Any]]:
         """Foreign keys with `fields` as lists and a self-reference resolved to this table's name."""
         out = []

@@ -25,7 +25,7 @@ def kept_fields(resource, package) -> list[str]:
     that point elsewhere and the fields other tables point at."""
     want = set(resource.primary_key)
     want |= {f["name"] for f in resource.fields if (f.get("constraints") or {}).get("unique")}
-    want |= {name for cols in unique_keys(resource) for name in cols}
+    want |= {name for cols in resource.unique_keys for name in cols}
     for fk in resource.foreign_keys:
         want |= set(fk["fields"])
     want |= {lr["field"] for lr in resource.list_references()}
@@ -37,11 +37,6 @@ def kept_fields(resource, package) -> list[str]:
             if lr["resource"] == resource.name:
                 want.add(lr["resource_field"])
     return [n for n in resource.field_names if n in want]
-
-
-def unique_keys(resource) -> list[list[str]]:
-    """The schema's `uniqueKeys`: groups of fields whose values together are unique."""
-    return [[key] if isinstance(key, str) else list(key) for key in resource.schema.get("uniqueKeys") or []]
 
 
 def check_unique(table: Table, out: Collector) -> None:
@@ -56,7 +51,7 @@ def check_unique(table: Table, out: Collector) -> None:
     for f in table.resource.fields:
         if (f.get("constraints") or {}).get("unique") and [f["name"]] != pk:
             keys.append(("unique-error", [f["name"]]))
-    keys += [("unique-error", cols) for cols in unique_keys(table.resource) if cols != pk]
+    keys += [("unique-error", cols) for cols in table.resource.unique_keys if cols != pk]
     for code, cols in keys:
         present = pl.all_horizontal(pl.col(c).is_not_null() for c in cols)
         key = pl.struct(cols) if len(cols) > 1 else pl.col(cols[0])

@@ -121,12 +121,10 @@ def _whole(raw: "bytes | FileSlices") -> bytes:
         return f.read()
 
 
-def _check_encoding(raw: bytes, resource: "Resource", out: Collector) -> bool:
-    """One `encoding-error` per byte sequence that is not UTF-8 (see `records.scan_utf8`).
-    True when clean."""
+def _check_encoding(raw: bytes, resource: "Resource", out: Collector) -> None:
+    """One `encoding-error` per byte sequence that is not UTF-8 (see `records.scan_utf8`)."""
     found, shown, _ = scan_utf8(raw, 1, resource, out.limit)
     out.add_many(found, shown)
-    return not found
 
 
 def _check_line_endings(raw: bytes, resource: "Resource", out: Collector) -> None:
