@@ -13,7 +13,9 @@ flags the second and later ones).
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
+import functools
 from typing import TYPE_CHECKING, Any, Iterator
 
 from brcd.errors import BrcdError
@@ -51,6 +53,24 @@ def _bound(field: dict[str, Any], value: Any) -> Any:
     if ftype == "string" and not isinstance(value, str):
         raise ValueError(value)
     return value
+
+
+@functools.cache
+def column_type() -> type:
+    """`pandera.polars.Column`, copied shallowly: pandera deep-copies every column of a model,
+    checks and all, on every validation (a tenth of a second of a million-row run), and then
+    only sets attributes of the copy."""
+    import pandera.polars as pa
+
+    class Column(pa.Column):
+        def __deepcopy__(self, memo: dict) -> "Column":
+            return copy.copy(self)
+
+        @classmethod
+        def get_backend(cls, check_obj: Any = None, check_type: Any = None) -> Any:
+            return pa.Column.get_backend(check_obj, check_type)  # pandera's registry is keyed by class
+
+    return Column
 
 
 def column_checks(field: dict[str, Any], where: Any = None) -> list["pa.Check"]:
@@ -122,7 +142,7 @@ def table_schema(resource: "Resource", sink: dict[str, dict] | None = None, *,
         checks = column_checks(f, resource.schema_path or resource.root / "datapackage.json") if constraints else []
         nullable = not (required and _required(f))
         if checks or not nullable:  # a column with nothing to check is left out (its type was parsed)
-            columns[f["name"]] = pa.Column(dtype(f), checks=checks, nullable=nullable)
+            columns[f["name"]] = column_type()(dtype(f), checks=checks, nullable=nullable)
     checks = [rule_check(rule, resource.name, sink if sink is not None else {})
               for rule in rules_for(resource.name, resource.fields)] if rules else []
     return pa.DataFrameSchema(columns, checks=checks, strict=False, name=resource.name)
@@ -223,7 +243,7 @@ def failures(resource: "Resource", typed: "pl.DataFrame", context: "pl.DataFrame
         full = table_schema(resource, sink, fields=many)
         required_few = [f["name"] for f in resource.fields if f["name"] in few and _required(f)]
         if required_few:  # only "not null" is left to check on these: any dtype will do
-            full = full.add_columns({n: pa.Column(None, nullable=False) for n in required_few})
+            full = full.add_columns({n: column_type()(None, nullable=False) for n in required_few})
         plan.update(few=few, sink=sink, full=full,
                     few_model=table_schema(resource, fields=few, required=False, rules=False) if few else None,
                     seen={n: typed[n].clear() for n in few}, bad={})
