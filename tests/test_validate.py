@@ -334,3 +334,18 @@ def test_model_columns_are_copied_shallowly_and_still_find_failures():
     frame = pl.DataFrame({"n": [1, -2, None]})
     found = {(kind, field, tag): list(rows) for kind, field, tag, rows in failures(resource, frame, frame)}
     assert found == {("constraint", "n", "minimum"): [1], ("required", "n", "required"): [2]}
+
+
+def test_key_checks_of_several_tables_are_all_reported(tmp_path):
+    """The key checks of all tables run two at a time: the issues of each come back, exactly
+    counted, whichever finishes first."""
+    pkg = build("duplicate-primary-key", tmp_path / "pkg")
+    want = json.loads((FIXTURES / "duplicate-primary-key" / "expected.json").read_text())
+    for defect in ("duplicate-unique-value", "dangling-statement-in-list"):
+        for src in (FIXTURES / defect / "tables").iterdir():
+            shutil.copyfile(src, pkg / "tables" / src.name)
+        want += json.loads((FIXTURES / defect / "expected.json").read_text())
+    report = validate_package(pkg)
+    assert located(report) == sorted(map(tuple, want), key=_key)
+    cut = validate_package(pkg, max_errors=1)
+    assert cut.error_count == 3 and len(cut.errors) == 1

@@ -50,7 +50,7 @@ def validate_package(package: "str | Path | Package | None", *, max_errors: int 
     from brcd.validate.cells import check_formats
     from brcd.validate.collector import Collector
     from brcd.validate.descriptor import check_hashes, start_profile_check
-    from brcd.validate.keys import check_foreign_keys, check_list_references, check_unique, kept_fields
+    from brcd.validate.keys import kept_fields
     from brcd.validate.structure import read_table
 
     pkg = package if isinstance(package, Package) else load_package(package)
@@ -73,14 +73,35 @@ def validate_package(package: "str | Path | Package | None", *, max_errors: int 
         if table is not None:
             table = _check_rows(table, kept_fields(res, pkg), context, out)
         tables[res.name] = table
-    for table in tables.values():
-        if table is not None:
-            _guarded(check_unique, table, out, table, out)
-            for check in (check_foreign_keys, check_list_references):
-                _guarded(check, table, out, table, tables, out)
+    _check_keys(tables, out)
     check_hashes(pkg, out, {name: fut.result() for name, fut in digests.items()})
     finish_profile_check(out)
     return out.report()
+
+
+def _check_keys(tables: "dict[str, Table | None]", out) -> None:
+    """Unique and primary keys, foreign keys and lists of ids, of every table, two checks at a
+    time (polars leaves the GIL, and most of a check's work is on one core); the biggest tables
+    first, each check's issues collected apart and merged in order."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from brcd.validate.collector import Collector
+    from brcd.validate.keys import check_foreign_keys, check_list_references, check_unique
+
+    jobs = []
+    for table in sorted((t for t in tables.values() if t is not None), key=lambda t: -len(t.lines)):
+        jobs.append((check_unique, table, (table,)))
+        jobs += [(check, table, (table, tables)) for check in (check_foreign_keys, check_list_references)]
+
+    def run(job: tuple) -> Collector:
+        check, table, args = job
+        sink = Collector(limit=out.limit, order=out.order)
+        _guarded(check, table, sink, *args, sink)
+        return sink
+
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="brcd-keys") as pool:
+        for sink in pool.map(run, jobs):
+            out.merge(sink)
 
 
 def _check_order(resources: list) -> list:
