@@ -144,6 +144,37 @@ def test_bytes_not_utf8_are_found_in_every_slice(incidents, tmp_path, monkeypatc
     assert (table.cells == width).all() and table.lines.tolist() == list(range(2, 42))
 
 
+INVALID_UTF8 = [b"\xff", b"\xe2\x82", b"\xf0\x80\x80", b"\xed\xa0\x80", b"\xc0\xaf", b"\xf4\x90\x80\x80",
+                b"a\x80b", b"\xe2\x82\xac\xe2", b"\xf0\x9f\x98", b"\xfe\xfe", b"\xc3"]
+
+
+def test_bytes_not_utf8_are_replaced_as_polars_would_replace_them(incidents):
+    """A line holding bytes that are not UTF-8 is read with each bad sequence replaced by one
+    U+FFFD per maximal subpart, as polars' "utf8-lossy" reads it, also inside a quoted cell
+    that spans lines; the cells and lines after it stay right (a replacement has another
+    length than the bytes it replaces, and cells are counted from lengths)."""
+    import polars as pl
+
+    width = len(incidents.field_names)
+    rows = []
+    for i, bad in enumerate(INVALID_UTF8):
+        row = [b"v%d" % i] * width
+        row[2] = b"x" + bad + b"y"
+        row[5] = b'"two' + bad + b'\nlines, ' + bad + b'"'
+        rows.append(row)
+    rows.append([b"short"] * (width - 1))  # ragged after them: still found
+    raw = HEADER + b"\n" + b"\n".join(b",".join(r) for r in rows) + b"\n"
+    out = Collector()
+    table = read_fast(raw, incidents)
+    frame = pl.concat(list(table.chunks(out)))
+    lossy = pl.read_csv(raw, schema={n: pl.Utf8 for n in incidents.field_names}, encoding="utf8-lossy",
+                        truncate_ragged_lines=True, missing_columns="insert")
+    assert frame.equals(lossy)
+    assert table.cells.tolist() == [width] * len(INVALID_UTF8) + [width - 1]
+    assert table.lines.tolist() == list(range(2, 2 + 2 * len(INVALID_UTF8), 2)) + [2 + 2 * len(INVALID_UTF8)]
+    assert len([e for e in out.issues if e.code == "encoding-error"]) == 2 * len(INVALID_UTF8)
+
+
 def test_lines_follow_quoted_newlines(incidents):
     width = len(incidents.field_names)
     rows = [["x"] * width for _ in range(4)]

@@ -7,7 +7,7 @@ Two readers give the same `Table`:
   even, so a quoted cell holding newlines shifts later rows and the lines stay right. The
   block is cut after its last whole record and those records are parsed by polars as
   strict UTF-8; a slice that is not UTF-8 is searched for the bytes at fault
-  (`encoding-error`, with line and field) and read again with them replaced. The cells of
+  (`encoding-error`, with line and field) and read with them replaced by U+FFFD. The cells of
   a record are counted without a second parse: a record of raw length L whose cells total
   C bytes has `L - C` commas, less its Q quote bytes plus the quotes its cells hold (a
   quoted cell has its quotes around it, and `""` for each `"`); only records with quotes
@@ -37,7 +37,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from brcd.package import Resource
 
-SEPARATORS = ("\x1f", "\x1e", "\x1d", "\x1c", "\x01")
 CHUNK_BYTES = 48 << 20
 DECODE_CHUNK = 1 << 20
 SCAN_CHUNK = 1 << 20
@@ -261,10 +260,12 @@ def _reader(raw: "bytes | FileSlices") -> Iterator[Callable[[int, int], memoryvi
         yield lambda pos, n: view[pos: pos + n]
 
 
-def scan_utf8(raw: bytes, first_line: int, resource: "Resource", limit: int | None) -> tuple[int, list[Issue], list[int]]:
+def scan_utf8(raw: bytes, first_line: int, resource: "Resource",
+              limit: int | None) -> tuple[int, list[Issue], list[tuple[int, int, int]]]:
     """Each byte sequence of `raw` that is not UTF-8 (the decoder resumes on the next line):
     (how many, the first `limit` as `encoding-error`s with their line and, from the bytes
-    before it, their field, the 0-based lines of `raw` that hold one). `first_line`: the
+    before it, their field, and per line of `raw` that holds one: its 0-based number and
+    the offsets of its first byte and of its end, before the newline). `first_line`: the
     file's line number of the first line of `raw`."""
     view = memoryview(raw)
     pos, line, counted_to = 0, 0, 0
@@ -282,8 +283,9 @@ def scan_utf8(raw: bytes, first_line: int, resource: "Resource", limit: int | No
             bad = pos + exc.start
         line += raw.count(b"\n", counted_to, bad)
         counted_to = bad
-        bad_lines.append(line)
         start = raw.rfind(b"\n", 0, bad) + 1
+        nl = raw.find(b"\n", bad)
+        bad_lines.append((line, start, len(raw) if nl < 0 else nl))
         found += 1
         if limit is None or len(shown) < limit:
             at = first_line + line
@@ -291,7 +293,6 @@ def scan_utf8(raw: bytes, first_line: int, resource: "Resource", limit: int | No
                           message=f"byte 0x{raw[bad]:02x} at byte {bad - start + 1} of line {at} is not UTF-8.")
             _field_of(raw[start:bad], resource, issue)
             shown.append(issue)
-        nl = raw.find(b"\n", bad)
         if nl < 0:
             break
         pos = nl + 1
@@ -344,22 +345,6 @@ def _lines(block: memoryview, last: bool) -> tuple[np.ndarray, np.ndarray, np.nd
         if len(wrong):
             astray = np.bincount(at[wrong], minlength=n + 1)[:n].astype(np.int64)
     return starts, (ends - starts).astype(np.int64), q, astray
-
-
-def _decoded_lengths(block: bytes, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """Lengths in bytes of the given lines once read with invalid UTF-8 replaced (U+FFFD), as
-    polars reads them ("utf8-lossy")."""
-    import polars as pl
-
-    lines = [bytes(block[s: s + n]) for s, n in zip(starts.tolist(), lengths.tolist())]
-    sep = next((s for s in SEPARATORS if not any(s.encode() in line for line in lines)), None)
-    if sep is None:
-        raise Fallback("no byte free to read the lines that are not UTF-8")
-    col = pl.read_csv(b"\n".join(lines) + b"\n", has_header=False, separator=sep, quote_char=None,
-                      schema={"l": pl.Utf8}, empty_string_is_null=False, encoding="utf8-lossy")["l"]
-    if col.len() != len(lines):
-        raise Fallback("the lines that are not UTF-8 did not read back one by one")
-    return col.str.len_bytes().cast(pl.Int64).to_numpy()
 
 
 def read_fast(raw: "bytes | FileSlices", resource: "Resource") -> Table | None:
@@ -428,10 +413,9 @@ def _slice(block: memoryview, last: bool, found_lines: tuple, line: int, offset:
         return stop, take, None
     lo = int(starts[first[begin]])
     frame, found, issues, bad = _parse_slice(bytes(block[lo: stop]), line + int(first[begin]), resource, limit)
-    if found:
-        bad = np.asarray(bad, dtype=np.int64) + int(first[begin])
+    if found:  # the lines holding bytes that are not UTF-8 were read with them replaced
         length = length.copy()
-        length[bad] = _decoded_lengths(block, starts[bad], length[bad])
+        length[np.asarray([at for at, _ in bad], dtype=np.int64) + int(first[begin])] = [n for _, n in bad]
     if frame.height != rows:
         raise Fallback(f"{frame.height} rows where the lines make {rows}")
     rec_len = (np.bincount(rec, weights=length).astype(np.int64) + per - 1)[begin:]
@@ -443,26 +427,45 @@ def _slice(block: memoryview, last: bool, found_lines: tuple, line: int, offset:
 
 
 def _parse_slice(data: bytes, first_line: int, resource: "Resource",
-                 limit: int | None) -> tuple["pl.DataFrame", int, list[Issue], list[int]]:
+                 limit: int | None) -> tuple["pl.DataFrame", int, list[Issue], list[tuple[int, int]]]:
     """The records of `data` as strings: (frame, how many byte sequences are not UTF-8, their
-    first `limit` `encoding-error`s, the 0-based lines of `data` that hold them). ASCII is
-    UTF-8; other text is searched for bytes that are not (a tenth of a second per 300 MB)
-    before polars reads it, strict or with them replaced."""
+    first `limit` `encoding-error`s, and per line of `data` that holds one, its 0-based number
+    and its length once they are replaced). ASCII is UTF-8; other text is searched for bytes
+    that are not (a tenth of a second per 300 MB) before polars reads it."""
     found, issues, bad = 0, [], []
     if not data.isascii():
-        found, issues, bad = scan_utf8(data, first_line, resource, limit)
+        found, issues, spans = scan_utf8(data, first_line, resource, limit)
+        if spans:
+            data, lengths = _replaced(data, spans)
+            bad = [(at, n) for (at, _, _), n in zip(spans, lengths)]
     try:
-        frame = _parse(data, schema(resource), "utf8-lossy" if found else "utf8")
+        frame = _parse(data, schema(resource))
     except Exception as exc:  # noqa: BLE001 - quoting polars refuses
         raise Fallback(f"polars cannot read the slice: {exc}") from None
     return frame, found, issues, bad
 
 
-def _parse(data: bytes, dtypes: dict, encoding: str) -> "pl.DataFrame":
+def _replaced(data: bytes, spans: list[tuple[int, int, int]]) -> tuple[bytes, list[int]]:
+    """`data` with each byte sequence that is not UTF-8, in the lines at `spans` (number,
+    start, end), replaced by U+FFFD (Python's "replace" and polars' "utf8-lossy" both follow
+    Unicode's maximal subparts: one per sequence), and the new length of each of those lines.
+    Cheaper than a lossy parse, which decodes the whole slice again."""
+    view = memoryview(data)
+    parts, lengths, pos = [], [], 0
+    for _, start, end in spans:
+        line = codecs.utf_8_decode(view[start:end], "replace", True)[0].encode()
+        parts += [view[pos:start], line]
+        lengths.append(len(line))
+        pos = end
+    parts.append(view[pos:])
+    return b"".join(parts), lengths
+
+
+def _parse(data: bytes, dtypes: dict) -> "pl.DataFrame":
     import polars as pl
 
     return pl.read_csv(data, has_header=False, schema=dtypes, missing_columns="insert", extra_columns="ignore",
-                       truncate_ragged_lines=True, encoding=encoding)
+                       truncate_ragged_lines=True)
 
 
 def _cell_counts(frame: "pl.DataFrame", names: list[str], rec_len: np.ndarray, rec_q: np.ndarray,
