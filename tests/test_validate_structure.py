@@ -61,6 +61,8 @@ CASES = {
     "missing cells": b"only,two\n",
     "blank line": b"\n\n",
     "no final newline": b"a,b",
+    # the scan finds newlines and quotes as the bytes b with b | 0x28 == 0x2A: so are these
+    "asterisks and byte 0x02 beside quotes and newlines": b'*a*,"*\n\x02*",\x02\n*\n',
 }
 
 
