@@ -172,13 +172,16 @@ def _import_soon(module: str, without: tuple[str, ...] = (), then: "Callable[[],
 
 
 def _first_pandera_validation() -> None:
-    """Validate one row with a column check and a frame check, as the generated models do."""
+    """Run one row through a column check and a frame check, as the generated models are run
+    (this imports the parts of pandera and polars that only the first run would)."""
     import pandera.polars as pa
     import polars as pl
 
-    schema = pa.DataFrameSchema({"a": pa.Column(pl.Int64, checks=[pa.Check.ge(0)])},
+    from brcd.validate.models import evaluate
+
+    schema = pa.DataFrameSchema({"a": pa.Column(pl.Int64, checks=[pa.Check.ge(0)], nullable=False)},
                                 checks=[pa.Check(lambda data: data.lazyframe.select(pl.col("a") >= 0))])
-    schema.validate(pl.DataFrame({"a": [1]}), lazy=True)
+    evaluate(schema, pl.DataFrame({"a": [1]}))
 
 
 def _imported(module: str) -> None:
