@@ -382,6 +382,46 @@ def test_a_typed_frame_that_does_not_fit_its_model_is_a_check_error():
         evaluate(schema, pl.DataFrame({"m": [1]}))
 
 
+@pytest.mark.parametrize("seed", range(40))
+def test_repeated_keys_found_through_hashes_are_the_later_copies(seed):
+    """`keys.later_copies` hashes keys before it compares them; on keys of one or two columns,
+    strings or categoricals, with empty cells and rows left out, it must find exactly the rows
+    whose key repeats one above (what one `is_first_distinct` over the values finds)."""
+    import random
+
+    import polars as pl
+
+    from brcd.validate.keys import later_copies
+
+    rng = random.Random(seed)
+    n = rng.choice([0, 1, 5, 50, 400])
+    pool = [None] + [f"K-{i}" for i in range(rng.choice([1, 3, 30, 1000]))]
+    frame = pl.DataFrame({"a": [rng.choice(pool) for _ in range(n)], "b": [rng.choice(pool[:4]) for _ in range(n)]},
+                         schema={"a": pl.Utf8, "b": pl.Utf8})
+    if seed % 3 == 0:
+        frame = frame.with_columns(pl.col("a").cast(pl.Categorical))
+    if seed % 4 == 1 and n > 2:  # several chunks, as the kept columns of many slices are
+        frame = pl.concat([frame[: n // 2], frame[n // 2:]], rechunk=False)
+    ok = pl.Series([rng.random() > 0.1 for _ in range(n)], dtype=pl.Boolean)
+    cols = ["a"] if seed % 2 else ["a", "b"]
+    key = pl.struct(cols) if len(cols) > 1 else pl.col("a")
+    present = pl.all_horizontal(pl.col(c).is_not_null() for c in cols) & pl.lit(ok)
+    shown = frame.with_row_index("_i").filter(present)
+    want = shown.filter(~shown.select(key.is_first_distinct()).to_series())["_i"].to_list()
+    assert later_copies(frame, cols, ok).tolist() == want
+
+
+def test_a_ragged_row_is_not_the_first_copy_of_a_key(tmp_path):
+    """A ragged row's cells are misaligned: its id is reported as ragged, and a later row with
+    the same id is not a repeat of it (nor pointed at as the first copy)."""
+    schema = {"fields": [{"name": "id", "type": "string"}, {"name": "n", "type": "integer"}], "primaryKey": ["id"]}
+    pkg = _one_table_package(tmp_path / "pkg", schema, [["a", "1", "extra"], ["a", "2"], ["b", "3"], ["a", "4"]])
+    report = validate_package(pkg)
+    got = [(e.line, e.code, e.message) for e in report.errors]
+    assert [(line, code) for line, code, _ in got] == [(2, "extra-cell"), (5, "primary-key")], got
+    assert "line 3" in got[1][2]
+
+
 def test_key_checks_of_several_tables_are_all_reported(tmp_path):
     """The key checks of all tables run two at a time: the issues of each come back, exactly
     counted, whichever finishes first."""

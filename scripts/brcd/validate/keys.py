@@ -1,8 +1,9 @@
 """Rules 2 and 3 on keys: `unique`, `primaryKey` and every foreign key between tables,
 including self-references (a parent incident) and each item of a `;`-separated list of ids
 (`listReference`). All are vectorised over polars frames of the raw strings: a duplicate is
-a row whose key was already seen above it; a dangling reference is an anti-join against the
-referenced table's keys. Rows that are ragged or blank are left out, as are empty cells.
+a row whose key was already seen above it (keys are hashed first, see `later_copies`); a
+dangling reference is an anti-join against the referenced table's keys. Rows that are ragged
+or blank are left out, as are empty cells.
 """
 
 from __future__ import annotations
@@ -53,15 +54,12 @@ def check_unique(table: Table, out: Collector) -> None:
             keys.append(("unique-error", [f["name"]]))
     keys += [("unique-error", cols) for cols in table.resource.unique_keys if cols != pk]
     for code, cols in keys:
-        present = pl.all_horizontal(pl.col(c).is_not_null() for c in cols)
-        key = pl.struct(cols) if len(cols) > 1 else pl.col(cols[0])
-        # one pass: a later copy of a key is a row that is not its first occurrence
-        dup = np.flatnonzero(frame.select(present & ~key.is_first_distinct() & ok).to_series().to_numpy())
+        dup = later_copies(frame, cols, ok)
         if not len(dup):
             continue
         shown = dup if out.limit is None else dup[: out.limit]
         values = frame.select(cols).gather(shown)
-        first = frame.select(cols).with_row_index(ROW).join(values.unique(), on=cols, how="semi") \
+        first = frame.select(cols).with_row_index(ROW).filter(ok).join(values.unique(), on=cols, how="semi") \
             .group_by(cols).agg(pl.col(ROW).min())
         first_row = {tuple(r[:-1]): r[-1] for r in first.rows()}
         label = ", ".join(cols)
@@ -75,6 +73,26 @@ def check_unique(table: Table, out: Collector) -> None:
                                value)
 
         out.add_many(len(dup), (make(i) for i in range(len(shown))))
+
+
+def later_copies(frame: "pl.DataFrame", cols: list[str], ok: "pl.Series") -> np.ndarray:
+    """The rows (ascending) whose key, all of `cols` present and the row `ok`, repeats the key
+    of a row above. The keys are hashed first (in parallel; comparing strings in a hash table
+    is one core's work, 60 ms at a million ids): when no two hashes are equal no key repeats,
+    and otherwise only the rows whose hash repeats are compared, exactly."""
+    import polars as pl
+
+    present = pl.all_horizontal(pl.col(c).is_not_null() for c in cols) & pl.lit(ok)
+    key = pl.struct(cols) if len(cols) > 1 else pl.col(cols[0])
+    hashes = frame.select(pl.when(present).then(key.hash())).to_series()
+    known = hashes.drop_nulls()
+    if known.n_unique() == len(known):
+        return np.zeros(0, dtype=np.int64)
+    ordered = known.sort()
+    repeated = ordered.filter(ordered == ordered.shift(1))
+    rows = np.flatnonzero(hashes.is_in(repeated.implode()).fill_null(False).to_numpy())
+    later = frame.select(cols)[rows].select(~key.is_first_distinct()).to_series().to_numpy()
+    return rows[later]
 
 
 def _key_values(table: Table | None, fields: list[str]) -> "pl.DataFrame | None":
