@@ -386,7 +386,8 @@ def test_a_typed_frame_that_does_not_fit_its_model_is_a_check_error():
 def test_repeated_keys_found_through_hashes_are_the_later_copies(seed):
     """`keys.later_copies` hashes keys before it compares them; on keys of one or two columns,
     strings or categoricals, with empty cells and rows left out, it must find exactly the rows
-    whose key repeats one above (what one `is_first_distinct` over the values finds)."""
+    whose key repeats one above (what one `is_first_distinct` over the values finds), and the
+    first row of each such key."""
     import random
 
     import polars as pl
@@ -407,8 +408,10 @@ def test_repeated_keys_found_through_hashes_are_the_later_copies(seed):
     key = pl.struct(cols) if len(cols) > 1 else pl.col("a")
     present = pl.all_horizontal(pl.col(c).is_not_null() for c in cols) & pl.lit(ok)
     shown = frame.with_row_index("_i").filter(present)
-    want = shown.filter(~shown.select(key.is_first_distinct()).to_series())["_i"].to_list()
-    assert later_copies(frame, cols, ok).tolist() == want
+    shown = shown.with_columns(pl.col("_i").first().over(cols).alias("_first"))
+    want = shown.filter(~shown.select(key.is_first_distinct()).to_series())
+    rows, first = later_copies(frame, cols, ok)
+    assert rows.tolist() == want["_i"].to_list() and first.tolist() == want["_first"].to_list()
 
 
 def test_a_ragged_row_is_not_the_first_copy_of_a_key(tmp_path):

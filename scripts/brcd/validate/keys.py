@@ -54,32 +54,29 @@ def check_unique(table: Table, out: Collector) -> None:
             keys.append(("unique-error", [f["name"]]))
     keys += [("unique-error", cols) for cols in table.resource.unique_keys if cols != pk]
     for code, cols in keys:
-        dup = later_copies(frame, cols, ok)
+        dup, first = later_copies(frame, cols, ok)
         if not len(dup):
             continue
         shown = dup if out.limit is None else dup[: out.limit]
         values = frame.select(cols).gather(shown)
-        first = frame.select(cols).with_row_index(ROW).filter(ok).join(values.unique(), on=cols, how="semi") \
-            .group_by(cols).agg(pl.col(ROW).min())
-        first_row = {tuple(r[:-1]): r[-1] for r in first.rows()}
         label = ", ".join(cols)
         what = "primary key" if code == "primary-key" else "unique fields" if len(cols) > 1 else "unique field"
 
-        def make(i: int, cols=cols, code=code, label=label, what=what):
-            rec = values.row(i)
-            value = ", ".join(str(v) for v in rec)
-            line = table.line_of(first_row[rec])
+        def make(i: int, cols=cols, code=code, label=label, what=what, first=first):
+            value = ", ".join(str(v) for v in values.row(i))
+            line = table.line_of(int(first[i]))
             return table.issue(code, int(shown[i]), cols[0], f"{what} {label} = {value!r} repeats the row at line {line}.",
                                value)
 
         out.add_many(len(dup), (make(i) for i in range(len(shown))))
 
 
-def later_copies(frame: "pl.DataFrame", cols: list[str], ok: "pl.Series") -> np.ndarray:
+def later_copies(frame: "pl.DataFrame", cols: list[str], ok: "pl.Series") -> tuple[np.ndarray, np.ndarray]:
     """The rows (ascending) whose key, all of `cols` present and the row `ok`, repeats the key
-    of a row above. The keys are hashed first (in parallel; comparing strings in a hash table
-    is one core's work, 60 ms at a million ids): when no two hashes are equal no key repeats,
-    and otherwise only the rows whose hash repeats are compared, exactly."""
+    of a row above, and for each the first row with that key. The keys are hashed first (in
+    parallel; comparing strings in a hash table is one core's work, 60 ms at a million ids):
+    when no two hashes are equal no key repeats, and otherwise only the rows whose hash
+    repeats are compared, exactly."""
     import polars as pl
 
     present = pl.all_horizontal(pl.col(c).is_not_null() for c in cols) & pl.lit(ok)
@@ -87,12 +84,14 @@ def later_copies(frame: "pl.DataFrame", cols: list[str], ok: "pl.Series") -> np.
     hashes = frame.select(pl.when(present).then(key.hash())).to_series()
     known = hashes.drop_nulls()
     if known.n_unique() == len(known):
-        return np.zeros(0, dtype=np.int64)
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     ordered = known.sort()
     repeated = ordered.filter(ordered == ordered.shift(1))
     rows = np.flatnonzero(hashes.is_in(repeated.implode()).fill_null(False).to_numpy())
-    later = frame.select(cols)[rows].select(~key.is_first_distinct()).to_series().to_numpy()
-    return rows[later]
+    same = frame.select(cols)[rows].with_columns(pl.Series(ROW, rows)) \
+        .select(~key.is_first_distinct(), pl.col(ROW).first().over(cols)).to_numpy()
+    later = same[:, 0].astype(bool)
+    return rows[later], same[later, 1].astype(np.int64)
 
 
 def _key_values(table: Table | None, fields: list[str]) -> "pl.DataFrame | None":
