@@ -438,3 +438,36 @@ def test_key_checks_of_several_tables_are_all_reported(tmp_path):
     assert located(report) == sorted(map(tuple, want), key=_key)
     cut = validate_package(pkg, max_errors=1)
     assert cut.error_count == 3 and len(cut.errors) == 1
+
+
+def test_points_far_from_their_district_are_those_the_haversine_finds():
+    """`far_from_district` measures only points whose meridian-then-parallel path is longer
+    than the radius; it must flag exactly the points the haversine distance flags, on points
+    at all distances (many just inside or outside the radius), with empty coordinates."""
+    import math
+    import random
+
+    import numpy as np
+    import polars as pl
+
+    from brcd import geo
+    from brcd.validate.checks import far_from_district
+
+    rng = random.Random(7)
+    rows = []
+    for _ in range(3000):
+        dlat, dlon, radius = rng.uniform(25.5, 31.5), rng.uniform(61.5, 69.5), rng.choice([25.0, 60.0, 150.0, 300.0])
+        km = radius * rng.choice([rng.uniform(0, 3), 1 - 1e-6, 1 + 1e-6, rng.uniform(0.98, 1.02)])
+        bearing = rng.uniform(0, 2 * math.pi)
+        lat = dlat + km / geo.EARTH_RADIUS_KM * math.cos(bearing) * 180 / math.pi
+        lon = dlon + km / geo.EARTH_RADIUS_KM * math.sin(bearing) * 180 / math.pi / math.cos(math.radians(dlat))
+        rows.append([None if rng.random() < 0.03 else lat, lon, dlat, None if rng.random() < 0.03 else dlon, radius])
+    names = ["latitude", "longitude", "_district_lat", "_district_lon", "_district_radius_km"]
+    frame = pl.DataFrame(rows, schema={n: pl.Float64 for n in names}, orient="row")
+    lat, lon, dlat, dlon, radius = (frame[n].to_numpy() for n in names)
+    dist = geo.haversine_km(lat, lon, dlat, dlon)
+    with np.errstate(invalid="ignore"):
+        want = (dist > radius) & ~np.isnan(dist)
+    want[want] = geo.inside_province(lon[want], lat[want])
+    got = far_from_district(frame, "incidents")["latitude"].to_numpy()
+    assert 200 < want.sum() < 2800 and (got == want).all()
