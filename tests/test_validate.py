@@ -471,3 +471,28 @@ def test_points_far_from_their_district_are_those_the_haversine_finds():
     want[want] = geo.inside_province(lon[want], lat[want])
     got = far_from_district(frame, "incidents")["latitude"].to_numpy()
     assert 200 < want.sum() < 2800 and (got == want).all()
+
+
+def test_the_grid_of_interior_cells_agrees_with_the_outline():
+    """`inside_province` settles points in grid cells wholly inside the boundary without the
+    outline; on points all over the box and within metres of the outline (and of cell edges),
+    it must answer as the outline test alone does."""
+    import numpy as np
+    import shapely
+
+    from brcd import geo
+
+    geom, wide = geo.province()
+    west, south, east, north = geom.bounds
+    rng = np.random.default_rng(3)
+    edge = shapely.get_coordinates(geom.boundary)
+    near = edge[rng.integers(0, len(edge), 20000)] + rng.normal(0, 0.02, (20000, 2))
+    cell_edges = np.column_stack([west + rng.integers(0, 95, 5000) * geo.CELL_DEG + rng.choice([-1e-12, 0, 1e-12], 5000),
+                                  rng.uniform(south, north, 5000)])
+    spread = np.column_stack([rng.uniform(west - 1, east + 1, 20000), rng.uniform(south - 1, north + 1, 20000)])
+    lon, lat = np.vstack([near, cell_edges, spread]).T
+    outline = shapely.contains_xy(geom, lon, lat) | shapely.contains_xy(wide, lon, lat)
+    west, south, cells = geo.interior_cells()
+    assert cells.sum() > 2000  # the grid settles most of the province
+    assert (geo.inside_province(lon, lat) == outline).all()
+    assert not geo.inside_province(np.array([np.nan]), np.array([28.0])).any()

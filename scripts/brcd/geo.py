@@ -30,6 +30,7 @@ MIN_RADIUS_KM = 25.0
 DEFAULT_RADIUS_KM = 300.0
 EARTH_RADIUS_KM = 6371.0088
 KM_PER_DEGREE = 111.32
+CELL_DEG = 0.1  # the grid of `interior_cells`: 6,840 cells, 2,981 wholly inside
 
 
 @lru_cache(maxsize=1)
@@ -46,8 +47,25 @@ def province() -> Any:
     return geom, wide
 
 
+@lru_cache(maxsize=1)
+def interior_cells() -> tuple[float, float, np.ndarray]:
+    """(west, south, cells): which cells of a `CELL_DEG` grid over the boundary's box lie
+    wholly inside the boundary (cells[row from south, column from west]). A point in such a
+    cell is inside without a test against the outline; one that rounding puts in a
+    neighbouring cell is still far within `EDGE_TOLERANCE_KM` of the boundary."""
+    import shapely
+
+    geom, _ = province()
+    west, south, east, north = geom.bounds
+    nx, ny = math.ceil((east - west) / CELL_DEG), math.ceil((north - south) / CELL_DEG)
+    x, y = np.meshgrid(west + np.arange(nx) * CELL_DEG, south + np.arange(ny) * CELL_DEG)
+    boxes = shapely.box(x.ravel(), y.ravel(), x.ravel() + CELL_DEG, y.ravel() + CELL_DEG)
+    return west, south, shapely.contains(geom, boxes).reshape(ny, nx)
+
+
 def inside_province(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
-    """True where (lon, lat) lies in Balochistan (within the edge tolerance)."""
+    """True where (lon, lat) lies in Balochistan (within the edge tolerance). Points in a grid
+    cell wholly inside are settled by the cell; only the others are tested against the outline."""
     import shapely
 
     lon = np.asarray(lon, dtype=float)
@@ -55,10 +73,19 @@ def inside_province(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
     if not len(lon):
         return np.zeros(0, dtype=bool)
     geom, wide = province()
-    inside = shapely.contains_xy(geom, lon, lat)
-    maybe = ~inside
-    if maybe.any():
-        inside[maybe] = shapely.contains_xy(wide, lon[maybe], lat[maybe])
+    west, south, cells = interior_cells()
+    with np.errstate(invalid="ignore"):
+        col, row = np.floor((lon - west) / CELL_DEG), np.floor((lat - south) / CELL_DEG)
+        on_grid = (col >= 0) & (col < cells.shape[1]) & (row >= 0) & (row < cells.shape[0])
+    inside = np.zeros(len(lon), dtype=bool)
+    inside[on_grid] = cells[row[on_grid].astype(np.intp), col[on_grid].astype(np.intp)]
+    rest = np.flatnonzero(~inside)
+    if len(rest):
+        exact = shapely.contains_xy(geom, lon[rest], lat[rest])
+        maybe = ~exact
+        if maybe.any():
+            exact[maybe] = shapely.contains_xy(wide, lon[rest][maybe], lat[rest][maybe])
+        inside[rest] = exact
     return inside
 
 
