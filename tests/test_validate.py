@@ -366,8 +366,10 @@ def test_the_model_runner_fails_the_rows_pandera_validate_fails():
 
 
 def test_a_typed_frame_that_does_not_fit_its_model_is_a_check_error():
-    """A column of another dtype than the model's is a bug in our typed frame: `evaluate`
-    raises (the run reports a check-error), it does not compare the wrong values."""
+    """A column of another dtype than the model's is a bug in our typed frame, and a check
+    that does not answer row by row a bug in the model: `evaluate` raises (the run reports a
+    check-error); it does not compare the wrong values or pass the rows unchecked."""
+    import pandera.polars as pa
     import polars as pl
 
     from brcd.package import Resource
@@ -380,6 +382,10 @@ def test_a_typed_frame_that_does_not_fit_its_model_is_a_check_error():
         evaluate(schema, pl.DataFrame({"n": ["1", "-2"]}))
     with pytest.raises(KeyError, match="'n'"):
         evaluate(schema, pl.DataFrame({"m": [1]}))
+    # a check that answers once for the whole frame, not row by row, is not quietly passed
+    whole = pa.DataFrameSchema(schema.columns, checks=[pa.Check(lambda data: data.lazyframe.select(pl.col("n").min() >= 0))])
+    with pytest.raises(pl.exceptions.ShapeError):
+        evaluate(whole, pl.DataFrame({"n": [1, -2]}))
 
 
 @pytest.mark.parametrize("seed", range(40))

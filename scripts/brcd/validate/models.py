@@ -181,7 +181,12 @@ def evaluate(schema: "pa.DataFrameSchema", frame: "pl.DataFrame") -> dict[tuple[
         add(check_output(check, "*"), (schema.name, check.error or check.name))
     if not outputs:
         return {}
-    failed = pl.concat(outputs, how="horizontal").select(pl.all().not_().arg_true().implode()).collect()
+    # every output is one boolean per row without nulls: a null here is a row an output lacks
+    # (older polars pads a shorter frame in a horizontal concat; newer ones raise)
+    failed = pl.concat(outputs, how="horizontal").select(
+        pl.all().not_().arg_true().implode(), pl.sum_horizontal(pl.all().null_count()).alias("_lacking")).collect()
+    if failed["_lacking"][0]:
+        raise pl.exceptions.ShapeError("a check of the model does not give one answer per row")
     found = {}
     for i, tag in enumerate(tags):
         rows = failed.to_series(i)[0]
