@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from brcd.build import BuildResult, build, inputs_digest
+from brcd.release.build import BuildResult, build, inputs_digest
 from brcd.errors import BrcdError
-from brcd.hashing import update_hashes
+from brcd.edit.hash import update_hashes
 from brcd.package import load_package
 
 
@@ -217,7 +217,7 @@ def test_an_invalid_package_is_refused_with_its_summary(package_copy: Path, tmp_
 
 
 def test_an_interrupted_build_leaves_the_previous_files(package_copy: Path, tmp_path: Path, monkeypatch) -> None:
-    from brcd.build import sqlite_db
+    from brcd.release import sqlite_db
 
     out = tmp_path / "dist"
     before = build(package_copy, out)

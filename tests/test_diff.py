@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from brcd.diff import diff_paths
+from brcd.release.diff import diff_paths
 
 FIXTURES = Path(__file__).parent / "fixtures" / "diff"
 

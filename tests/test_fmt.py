@@ -15,8 +15,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from brcd.fmt import canonical_cell, format_table, quote_cell
-from brcd.hashing import stale_resources
+from brcd.edit.fmt import canonical_cell, format_table, quote_cell
+from brcd.edit.hash import stale_resources
 from brcd.package import load_package
 
 FIXTURES = Path(__file__).parent / "fixtures" / "contrib"

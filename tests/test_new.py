@@ -11,8 +11,8 @@ import pytest
 from typer.testing import CliRunner
 
 from brcd.cli import app
-from brcd.hashing import stale_resources
-from brcd.new import pattern_tokens, propose_id
+from brcd.edit.hash import stale_resources
+from brcd.edit.new import pattern_tokens, propose_id
 from brcd.package import load_package
 
 runner = CliRunner()

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from brcd.hashing import stale_resources
+from brcd.edit.hash import stale_resources
 from brcd.package import load_package
 
 TABLES = ["sources", "organizations", "districts", "minerals", "financing", "incidents", "statements"]

@@ -23,8 +23,8 @@ import pytest
 
 from brcd.errors import BrcdError
 from brcd.package import load_package
-from brcd.queries import bind, engine_values, find_query, load_queries, parse_query, placeholders, read_folder
-from brcd.results import Result, check_select, fresh_database, render_csv, render_json, render_markdown, render_table, run
+from brcd.query.named import bind, engine_values, find_query, load_queries, parse_query, placeholders, read_folder
+from brcd.query.results import Result, check_select, fresh_database, render_csv, render_json, render_markdown, render_table, run
 from brcd.types import quote_ident, sqlite_type
 
 REPO = Path(__file__).resolve().parents[1]
@@ -66,7 +66,7 @@ def sqlite_cell(field: dict, text: str):
 
 def load_sqlite(package_path: Path) -> sqlite3.Connection:
     """The package in SQLite with its conventions (dates ISO text, booleans 0/1), typed from the
-    schema. The build's dist/brcd.sqlite is checked as well when brcd.build is present."""
+    schema. The build's dist/brcd.sqlite is checked as well when brcd.release.build is present."""
     pkg = load_package(package_path)
     con = sqlite3.connect(":memory:")
     for res in pkg.resources:
@@ -169,7 +169,7 @@ def test_every_query_same_on_both_engines_over_the_real_tables():
 
 def test_build_sqlite_gives_the_same_rows(tmp_path, fixture_duckdb):
     """dist/brcd.sqlite, the file Datasette serves, answers every query like DuckDB does."""
-    from brcd.build import build
+    from brcd.release.build import build
     pkg_dir = tmp_path / "pkg"
     shutil.copytree(FIXTURE, pkg_dir)
     out = build(pkg_dir / "datapackage.json", tmp_path / "dist", validate=False)
@@ -439,7 +439,7 @@ def test_fresh_database_only_when_the_digest_matches(tmp_path):
 
 
 def test_cli_reads_the_built_file_when_fresh_and_the_csvs_when_stale(tmp_path, capsys, monkeypatch):
-    import brcd.build as build_module
+    import brcd.release.build as build_module
     pkg_dir = tmp_path / "pkg"
     shutil.copytree(FIXTURE, pkg_dir)
     write_built(pkg_dir / "dist" / "brcd.duckdb", build_module.inputs_digest(pkg_dir / "datapackage.json"), 42)

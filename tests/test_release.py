@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from brcd.release import release
+from brcd.release.archive import release
 
 REPO = Path(__file__).resolve().parents[1]
 DOCS = ("README.md", "CHANGELOG.md", "CITATION.cff", "LICENSE", "LICENSE-DATA.md")

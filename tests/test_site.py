@@ -1,4 +1,4 @@
-"""The Datasette metadata generator (brcd.site) and the pieces of `brcd serve` that need no
+"""The Datasette metadata generator (brcd.site.metadata) and the pieces of `brcd serve` that need no
 running server: metadata from the package, behaviour checked against the schemas, stored
 queries, settings, inspect data and the command's errors.
 
@@ -18,7 +18,7 @@ import pytest
 
 from brcd.errors import BrcdError
 from brcd.package import load_package
-from brcd.site import (
+from brcd.site.metadata import (
     TABLE_BEHAVIOUR,
     DatabaseShape,
     column_description,
@@ -36,7 +36,7 @@ def package(package_copy):
 
 
 def shape_for(package, *, fts=(), extra=()) -> DatabaseShape:
-    """The database layout brcd.build promises: one table per resource, `<table>_fts` FTS tables
+    """The database layout brcd.release.build promises: one table per resource, `<table>_fts` FTS tables
     and link tables."""
     shape = DatabaseShape(columns={r.name: r.field_names for r in package.resources})
     for name in fts:
@@ -159,8 +159,8 @@ def test_downloads_list_the_descriptor_and_every_csv(package):
 def test_downloads_offer_a_release_only_when_its_checksums_list_it(package_copy):
     import hashlib
 
-    from brcd.release import format_sums
-    from brcd.site import downloads, release_files
+    from brcd.release.archive import format_sums
+    from brcd.site.metadata import downloads, release_files
 
     root = package_copy.parent
     assert release_files(root) == []
@@ -231,7 +231,7 @@ select list(incident_id) from incidents
 
 
 def test_stored_queries_carry_titles_descriptions_params_and_defaults(tmp_path):
-    from brcd.queries import load_queries
+    from brcd.query.named import load_queries
 
     (tmp_path / "queries").mkdir()
     (tmp_path / "queries" / "deaths_since.sql").write_text(QUERY_BOTH)
@@ -247,7 +247,7 @@ def test_stored_queries_carry_titles_descriptions_params_and_defaults(tmp_path):
 
 
 def test_the_repository_queries_all_publish(repo_root):
-    from brcd.queries import load_queries
+    from brcd.query.named import load_queries
 
     loaded = load_queries(repo_root)
     assert len(loaded) >= 10
@@ -289,7 +289,7 @@ def test_database_shape_errors_are_one_line(tmp_path):
 def test_inspect_data_counts_rows_and_hashes_the_file(tmp_path):
     import hashlib
 
-    from brcd.serve import inspect_data
+    from brcd.site.serve import inspect_data
 
     db = make_db(tmp_path / "brcd.sqlite")
     data = inspect_data(db)["brcd"]
@@ -302,7 +302,7 @@ def test_inspect_data_counts_rows_and_hashes_the_file(tmp_path):
 # ---- settings and arguments --------------------------------------------------------------------
 
 def test_settings_are_fast_and_safe():
-    from brcd.serve import SITE_DIR, load_settings
+    from brcd.site.serve import SITE_DIR, load_settings
 
     settings = load_settings(SITE_DIR)
     assert settings["suggest_facets"] is False
@@ -311,7 +311,7 @@ def test_settings_are_fast_and_safe():
 
 
 def test_site_config_serves_the_database_with_the_site_files(tmp_path):
-    from brcd.serve import SITE_DIR, SiteFiles, load_settings, make_datasette, site_config
+    from brcd.site.serve import SITE_DIR, SiteFiles, load_settings, make_datasette, site_config
 
     db = make_db(tmp_path / "brcd.sqlite")
     (tmp_path / "m.json").write_text(json.dumps({"title": "T"}))
@@ -335,7 +335,7 @@ def test_site_config_serves_the_database_with_the_site_files(tmp_path):
     ('[1, 2]', "must be a JSON object"),
 ])
 def test_bad_settings_are_refused_with_the_name(tmp_path, text, fragment):
-    from brcd.serve import load_settings
+    from brcd.site.serve import load_settings
 
     (tmp_path / "settings.json").write_text(text)
     with pytest.raises(BrcdError) as exc:
@@ -345,7 +345,7 @@ def test_bad_settings_are_refused_with_the_name(tmp_path, text, fragment):
 
 
 def test_malformed_settings_name_the_file_and_line(tmp_path):
-    from brcd.serve import load_settings
+    from brcd.site.serve import load_settings
 
     (tmp_path / "settings.json").write_text('{\n  "suggest_facets": false,\n}\n')
     with pytest.raises(BrcdError) as exc:

@@ -29,7 +29,7 @@ write_package(Path(sys.argv[1]), int(sys.argv[2]), seed=0)
 CHILD = """
 import json, sys, time
 from pathlib import Path
-from brcd.build import build
+from brcd.release.build import build
 start = time.perf_counter()
 first = build(Path(sys.argv[1]), Path(sys.argv[2]), force=True, validate=sys.argv[3] == "validate")
 total = time.perf_counter() - start

@@ -22,8 +22,8 @@ from synth import write_package  # noqa: E402
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
 CHILD = """
 import json, sys, time
-from brcd.diff import diff_paths
-from brcd.diff.render import render_json, render_text
+from brcd.release.diff import diff_paths
+from brcd.release.diff.render import render_json, render_text
 start = time.perf_counter()
 result = diff_paths(sys.argv[1], sys.argv[2], limit=None if sys.argv[3] == "json" else 20)
 out = render_json(result) if sys.argv[3] == "json" else render_text(result)

@@ -20,8 +20,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from synth import write_package  # noqa: E402
 
-from brcd.fmt import format_package, write_formats  # noqa: E402
-from brcd.new import insert_row, propose_id, row_issues  # noqa: E402
+from brcd.edit.fmt import format_package, write_formats  # noqa: E402
+from brcd.edit.new import insert_row, propose_id, row_issues  # noqa: E402
 from brcd.package import load_package  # noqa: E402
 
 
@@ -51,7 +51,7 @@ def shuffle_incidents(path: Path, seed: int) -> None:
 def one_row(pkg) -> dict[str, str]:
     orgs = pkg.resource("organizations")
     sources = pkg.resource("sources")
-    from brcd.new import column_values
+    from brcd.edit.new import column_values
 
     row = {
         "is_parent": "false", "event_date": "2025-05-02", "date_start": "2025-05-02", "date_end": "2025-05-02",

@@ -2,7 +2,7 @@
 
     python tests/benchmarks/bench_queries.py [--rows 1000000] [--repeat 3] [--keep DIR]
 
-Writes the package with tests/benchmarks/synth.py, builds dist/ with `brcd.build.build` (no
+Writes the package with tests/benchmarks/synth.py, builds dist/ with `brcd.release.build.build` (no
 validation: the rows are valid by construction) and times each query
   - on dist/brcd.duckdb, the path `brcd query` takes when the build is fresh: median and worst
     of --repeat runs, each on a new read-only connection; the target is <= 1 s per query;
@@ -48,10 +48,10 @@ def main() -> int:
 
     import duckdb
 
-    from brcd.build import build
+    from brcd.release.build import build
     from brcd.duck import connect
     from brcd.package import load_package
-    from brcd.queries import bind, engine_values, load_queries
+    from brcd.query.named import bind, engine_values, load_queries
     from synth import write_package
 
     queries = load_queries(REPO)

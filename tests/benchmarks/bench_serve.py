@@ -194,7 +194,7 @@ def apply_index_plan(sqlite: Path, package_path: Path, on: bool) -> float:
     import sqlite3
 
     from brcd.package import load_package
-    from brcd.site import index_plan
+    from brcd.site.metadata import index_plan
     from brcd.types import quote_ident as q
 
     t0 = time.perf_counter()
@@ -243,7 +243,7 @@ def main() -> None:
         t0 = time.perf_counter()
         write_package(pkg, args.rows)
         print(f"synthetic package: {args.rows:,} incidents in {time.perf_counter() - t0:.1f} s ({pkg})")
-    from brcd.build import build
+    from brcd.release.build import build
 
     t0 = time.perf_counter()
     built = build(pkg, out_dir=pkg / "dist")

@@ -73,7 +73,7 @@ def make_site_package(dest: Path) -> dict:
             fld["description"] += f" <script>window.{XSS_MARK}=4</script>"
     schema_path.write_text(json.dumps(schema, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
-    from brcd.hashing import update_hashes
+    from brcd.edit.hash import update_hashes
     from brcd.package import load_package
 
     update_hashes(load_package(dest))
@@ -82,7 +82,7 @@ def make_site_package(dest: Path) -> dict:
     # the site must not serve because SHA256SUMS does not list it.
     import hashlib
 
-    from brcd.release import format_sums
+    from brcd.release.archive import format_sums
 
     release_dir = dest / "dist"
     release_dir.mkdir()

@@ -109,7 +109,7 @@ def test_stored_query_runs_with_a_parameter(api, incidents):
 
 
 def test_every_stored_query_with_a_sqlite_form_is_published(api, site_root):
-    from brcd.queries import load_queries
+    from brcd.query.named import load_queries
 
     expected = {q.name: q for q in load_queries(site_root) if q.sqlite_sql}
     published = {q["name"]: q for q in api.get("/brcd.json").json()["queries"]}
@@ -121,7 +121,7 @@ def test_every_stored_query_with_a_sqlite_form_is_published(api, site_root):
 
 
 def test_every_stored_query_runs_with_its_defaults(api, site_root):
-    from brcd.queries import load_queries
+    from brcd.query.named import load_queries
 
     meta = api.get("/-/metadata.json").json()["databases"]["brcd"]["queries"]
     for q in load_queries(site_root):

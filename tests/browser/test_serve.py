@@ -25,9 +25,9 @@ def test_serve_stops_cleanly(package_copy, sig):
 
 
 def test_prepare_builds_when_stale_and_writes_generated_files(package_copy):
-    from brcd.hashing import update_hashes
+    from brcd.edit.hash import update_hashes
     from brcd.package import load_package
-    from brcd.serve import prepare
+    from brcd.site.serve import prepare
 
     files = prepare(load_package(package_copy))
     root = package_copy.parent

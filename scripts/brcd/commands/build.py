@@ -24,7 +24,7 @@ def build_command(
     """
     import time
 
-    from brcd.build import build
+    from brcd.release.build import build
 
     start = time.perf_counter()
     result = build(package, out, force=force)

@@ -26,8 +26,8 @@ def diff_command(
 
     Example: brcd diff origin/main HEAD --check
     """
-    from brcd.diff import diff_paths
-    from brcd.diff.render import render_json, render_markdown, render_text
+    from brcd.release.diff import diff_paths
+    from brcd.release.diff.render import render_json, render_markdown, render_text
     from brcd.errors import BrcdError
 
     if fmt not in FORMATS:

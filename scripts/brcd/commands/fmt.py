@@ -23,7 +23,7 @@ def fmt_command(
     Example: brcd fmt --check
     """
     from brcd.errors import BrcdError
-    from brcd.fmt import format_package, write_formats
+    from brcd.edit.fmt import format_package, write_formats
     from brcd.package import load_package
 
     if output_format not in ("text", "github"):

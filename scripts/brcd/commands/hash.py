@@ -18,7 +18,7 @@ def hash_command(
 
     Example: brcd hash --check
     """
-    from brcd.hashing import stale_resources, update_hashes
+    from brcd.edit.hash import stale_resources, update_hashes
     from brcd.package import load_package
 
     pkg = load_package(package)

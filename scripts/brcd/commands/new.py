@@ -29,7 +29,7 @@ def new_command(
 
     Example: brcd new sources --title "Dawn, 27 August 2024" --source-type news_report --reliability established_media
     """
-    from brcd.new import describe_fields, parse_field_flags
+    from brcd.edit.new import describe_fields, parse_field_flags
     from brcd.package import load_package
 
     pkg = load_package(package)
@@ -48,19 +48,19 @@ class _Session:
     """The prompts of one `brcd new` run."""
 
     def __init__(self, pkg, res, *, interactive: bool) -> None:
-        from brcd.new import column_values
+        from brcd.edit.new import column_values
 
         self.pkg, self.res, self.interactive = pkg, res, interactive
         self.key = res.primary_key[0] if len(res.primary_key) == 1 else None
         self.used = column_values(res, self.key) if self.key else set()
 
     def problem(self, name: str, value: str) -> Optional[str]:
-        from brcd.new import field_problem
+        from brcd.edit.new import field_problem
 
         return field_problem(self.pkg, self.res, name, value, self.used)
 
     def ask(self, name: str, default: Optional[str] = None) -> str:
-        from brcd.new import prompt_text
+        from brcd.edit.new import prompt_text
 
         def check(value: str) -> str:
             value = value.strip()
@@ -79,7 +79,7 @@ class _Session:
 
     def collect(self, given: dict[str, str], all_fields: bool) -> dict[str, str]:
         from brcd.errors import BrcdError
-        from brcd.new import defaults, propose_id
+        from brcd.edit.new import defaults, propose_id
 
         values: dict[str, str] = {}
         bad = []
@@ -118,7 +118,7 @@ class _Session:
 
     def check_until_valid(self, values: dict[str, str]) -> None:
         """Validate the row as `brcd validate` would; ask again for the fields it flags."""
-        from brcd.new import row_issues
+        from brcd.edit.new import row_issues
 
         while True:
             issues, _ = row_issues(self.pkg, self.res.name, values)
@@ -136,7 +136,7 @@ class _Session:
 
 
 def _write(pkg, res, values: dict[str, str], dry_run: bool) -> None:
-    from brcd.new import insert_row, render_new_row
+    from brcd.edit.new import insert_row, render_new_row
 
     key = ",".join(values.get(k, "") for k in res.primary_key)
     if dry_run:

@@ -10,7 +10,7 @@ from brcd.errors import BrcdError
 
 if TYPE_CHECKING:  # pragma: no cover
     from brcd.package import Package
-    from brcd.queries import NamedQuery
+    from brcd.query.named import NamedQuery
 
 
 class Format(str, Enum):
@@ -39,7 +39,7 @@ def parse_pairs(pairs: list[str]) -> dict[str, str]:
 
 
 def named_queries(pkg: "Package", folder: Path | None) -> list["NamedQuery"]:
-    from brcd.queries import load_queries, read_folder
+    from brcd.query.named import load_queries, read_folder
 
     return read_folder(folder) if folder is not None else load_queries(pkg.root)
 
@@ -53,7 +53,7 @@ def list_queries(queries: list["NamedQuery"]) -> None:
 
 def connect(pkg: "Package", csv_only: bool):
     """DuckDB over the fresh built file, else over the CSVs (saying so when a stale build exists)."""
-    from brcd.results import BUILT_DUCKDB, open_duckdb
+    from brcd.query.results import BUILT_DUCKDB, open_duckdb
 
     con, origin = open_duckdb(pkg, use_built=not csv_only)
     if origin == "the CSVs" and not csv_only and (pkg.root / BUILT_DUCKDB).is_file():
@@ -78,8 +78,8 @@ def query_command(
     Example: brcd query incidents_near_sites -p radius_km=25 --format markdown
     """
     from brcd.package import load_package
-    from brcd.queries import bind, engine_values, find_query
-    from brcd.results import RENDERERS, check_select, run
+    from brcd.query.named import bind, engine_values, find_query
+    from brcd.query.results import RENDERERS, check_select, run
 
     pkg = load_package(package)
     if list_:

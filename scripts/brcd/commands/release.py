@@ -21,7 +21,7 @@ def release_command(
 
     Example: brcd release --out dist
     """
-    from brcd.release import release
+    from brcd.release.archive import release
 
     result = release(package, out)
     typer.echo(f"wrote {result.zip_path} ({len(result.files)} files), {result.duckdb_path} and {result.sums_path}.")

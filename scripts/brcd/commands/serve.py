@@ -25,6 +25,6 @@ def serve_command(
     Example: brcd serve --port 8001
     """
     from brcd.package import load_package
-    from brcd.serve import serve
+    from brcd.site.serve import serve
 
     serve(load_package(package), host=host, port=port, workers=workers, echo=lambda text: typer.echo(text, err=True))

@@ -18,7 +18,7 @@ def verify_command(
 
     Example: brcd verify dist/brcd-0.1.0.zip
     """
-    from brcd.verify import verify
+    from brcd.release.verify import verify
 
     report = verify(path)
     for name, why in report.damaged:

@@ -99,7 +99,7 @@ def check_hashes(package: "Package", out: Collector, digests: dict[str, tuple[in
 
 
 def _crlf_explains(path, declared_hash: str) -> bool:
-    from brcd.hashing import crlf_explains
+    from brcd.edit.hash import crlf_explains
 
     try:
         return crlf_explains(path, declared_hash)

@@ -37,7 +37,7 @@ STATIC_MOUNT = "brcd-static"  # `--static brcd-static:site/static`
 LABEL_CANDIDATES = ("name", "title", "site_name", "location", "summary")
 
 # How each table behaves on the site. Facets are column names, or `{"year": column}` for the
-# year facet registered by site/plugins/brcd_site.py. Every column named here must exist in the
+# year facet registered by brcd.site.plugin. Every column named here must exist in the
 # table's schema (checked by `configure`). Tables not listed get no facets and primary-key order.
 TABLE_BEHAVIOUR: dict[str, dict[str, Any]] = {
     "incidents": {
@@ -208,7 +208,7 @@ def table_behaviour(resource: Resource) -> dict[str, Any]:
         raise BrcdError("site-config-error",
                         f"the site configuration names column(s) {', '.join(missing)} that table "
                         f"{resource.name!r} does not have.", file=resource.schema_path,
-                        hint="update TABLE_BEHAVIOUR in scripts/brcd/site.py to the schema's field names.")
+                        hint="update TABLE_BEHAVIOUR in scripts/brcd/site/metadata.py to the schema's field names.")
     if spec.get("facets"):
         out["facets"] = list(spec["facets"])
     for key in ("sort", "sort_desc"):
@@ -254,7 +254,7 @@ def _param_text(value: Any) -> str:
 
 
 def stored_queries(queries: Iterable[Any]) -> dict[str, dict[str, Any]]:
-    """Canned queries from `brcd.queries.load_queries`; queries without a SQLite form are left out.
+    """Canned queries from `brcd.query.named.load_queries`; queries without a SQLite form are left out.
     Datasette 0.65 has no parameter defaults, so they are written into the description and kept
     under `brcd_defaults` for the home page's links."""
     out: dict[str, dict[str, Any]] = {}
@@ -278,7 +278,7 @@ def load_stored_queries(root: Path) -> list[Any]:
     """The package's stored queries (none when the package has no `queries/` folder)."""
     if not any((root / "queries").glob("*.sql")):
         return []
-    from brcd.queries import load_queries
+    from brcd.query.named import load_queries
 
     return list(load_queries(root))
 
@@ -291,7 +291,7 @@ def release_files(root: Path) -> list[str]:
     """Names of the published release files in `<root>/dist`: those `brcd release` listed in its
     SHA256SUMS that exist, then SHA256SUMS itself; empty when no release was made. A damaged
     checksum list offers nothing rather than a guess."""
-    from brcd.release import parse_sums
+    from brcd.release.archive import parse_sums
 
     sums = root / RELEASE_DIR / SUMS_NAME
     if not sums.is_file():

@@ -317,7 +317,7 @@ def write_formats(package: Package, results: list[TableFormat]) -> list[Any]:
     """Write the changed tables atomically, then bring `bytes`/`hash` in datapackage.json up
     to date (so `brcd fmt` leaves a package whose descriptor matches its files)."""
     from brcd.fsutil import atomic_write_bytes
-    from brcd.hashing import update_hashes
+    from brcd.edit.hash import update_hashes
 
     for res in results:
         if res.changed:

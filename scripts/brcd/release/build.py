@@ -104,7 +104,7 @@ def output_paths(out_dir: Path, pkg: Package) -> tuple[Path, Path, Path]:
 
 def is_fresh(pkg: Package, out_dir: Path, digest: str) -> bool:
     """True when every output exists and records `digest`."""
-    from brcd.build import duckdb_db, sqlite_db
+    from brcd.release import duckdb_db, sqlite_db
 
     sqlite_path, duckdb_path, parquet_dir = output_paths(out_dir, pkg)
     if sqlite_db.read_metadata(sqlite_path).get("inputs_digest") != digest:
@@ -132,8 +132,8 @@ def build(package: str | Path | Package, out_dir: Path = Path("dist"), *, force:
 
     Skips the work when every output already records the current inputs' digest (unless
     `force`). Raises `BrcdError("invalid-package", ..., exit_code=1)` for an invalid package."""
-    from brcd.build import duckdb_db, sqlite_db
-    from brcd.build.layout import package_layout
+    from brcd.release import duckdb_db, sqlite_db
+    from brcd.release.layout import package_layout
     from brcd.fsutil import atomic_path
 
     pkg = as_package(package)

@@ -37,19 +37,19 @@ class Result:
 
 def built_digest(db_path: Path) -> str | None:
     """The `inputs_digest` recorded in a built DuckDB file, or None when it has none or cannot be read."""
-    from brcd.build.duckdb_db import read_metadata
+    from brcd.release.duckdb_db import read_metadata
 
     return read_metadata(db_path).get("inputs_digest")
 
 
 def fresh_database(package: "Package", digest: Callable[["Package"], str] | None = None) -> Path | None:
     """`dist/brcd.duckdb` when it exists and was built from exactly these inputs, else None.
-    `digest` defaults to `brcd.build.inputs_digest`."""
+    `digest` defaults to `brcd.release.build.inputs_digest`."""
     db_path = package.root / BUILT_DUCKDB
     if not db_path.is_file():
         return None
     if digest is None:
-        from brcd.build import inputs_digest as digest  # type: ignore[no-redef]
+        from brcd.release.build import inputs_digest as digest  # type: ignore[no-redef]
     recorded = built_digest(db_path)
     return db_path if recorded is not None and recorded == digest(package) else None
 

@@ -1,8 +1,8 @@
 """Write the SQLite database Datasette serves.
 
-Layout (from `brcd.build.layout`): one table per resource with the schema's column types
+Layout (from `brcd.release.layout`): one table per resource with the schema's column types
 (`brcd.types.sqlite_type`), PRIMARY KEY, NOT NULL for required fields and FOREIGN KEY
-constraints; one link table per `;` id list; the indexes of `brcd.build.layout` (the site's
+constraints; one link table per `;` id list; the indexes of `brcd.release.layout` (the site's
 facet and foreign-key columns, each paired with the table's sort column; partial, without
 NULLs, for optional foreign keys that are not facets); an FTS5 index `<table>_fts` with `content="<table>"` over the free-text columns; and
 `brcd_metadata(key, value)`. Booleans are 0/1 and dates ISO text.
@@ -25,7 +25,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from brcd.build.layout import LinkTable, TableLayout
+from brcd.release.layout import LinkTable, TableLayout
 from brcd.types import quote_ident as q, quote_literal as lit, sqlite_type
 
 if TYPE_CHECKING:  # pragma: no cover

@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from brcd.errors import BrcdError
-from brcd.hashing import file_digest
+from brcd.edit.hash import file_digest
 from brcd.package import DESCRIPTOR
-from brcd.release import FILES_KEY, SUMS, parse_sums
+from brcd.release.archive import FILES_KEY, SUMS, parse_sums
 
 
 @dataclass

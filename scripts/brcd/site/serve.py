@@ -1,7 +1,7 @@
 """Run the BRCD site: build the SQLite file if stale, generate the site files, start Datasette.
 
 `prepare(package)` writes everything Datasette needs under `<package>/dist/site/` (git-ignored):
-`metadata.json` (from `brcd.site`), `inspect-data.json` (row counts and hash, so the immutable
+`metadata.json` (from `brcd.site.metadata`), `inspect-data.json` (row counts and hash, so the immutable
 database never counts a million rows per request) and `serve.json` (the instance's settings).
 `serve(...)` then runs Datasette 0.65 under uvicorn, the database immutable, with the
 hand-written `site/settings.json`, templates, static files and plugins, in one worker process
@@ -22,9 +22,9 @@ from typing import Any
 from brcd.errors import BrcdError
 from brcd.fsutil import atomic_write_text
 from brcd.package import Package
-from brcd.site import DATABASE, PACKAGE_ROOT_ENV, STATIC_MOUNT, generate_metadata
+from brcd.site.metadata import DATABASE, PACKAGE_ROOT_ENV, STATIC_MOUNT, generate_metadata
 
-SITE_DIR = Path(__file__).resolve().parents[2] / "site"
+SITE_DIR = Path(__file__).resolve().parents[3] / "site"
 CONFIG_ENV = "BRCD_SERVE_CONFIG"
 SECRET_ENV = "BRCD_SERVE_SECRET"
 
@@ -78,7 +78,7 @@ def check_settings(settings: dict[str, Any], path: Path) -> dict[str, Any]:
 
 def inspect_data(sqlite_path: Path) -> dict[str, Any]:
     """What `datasette inspect` records for one database: hash, size, file and row counts."""
-    from brcd.hashing import file_digest
+    from brcd.edit.hash import file_digest
 
     size, digest = file_digest(sqlite_path)
     con = sqlite3.connect(f"file:{sqlite_path}?mode=ro", uri=True)
@@ -108,9 +108,9 @@ def _fresh_inspect(path: Path, sqlite_path: Path) -> bool:
 
 
 def build_database(package: Package, out_dir: Path, force: bool = False) -> Path:
-    """The package's SQLite file, rebuilt by `brcd.build` when stale. Datasette names a database
+    """The package's SQLite file, rebuilt by `brcd.release.build` when stale. Datasette names a database
     after its file, so the file must be called `brcd.<ext>`."""
-    from brcd.build import build
+    from brcd.release.build import build
 
     result = build(package, out_dir=out_dir, force=force)
     sqlite = Path(result.sqlite)
@@ -220,7 +220,7 @@ def _h11_nodelay():
 
 
 def __getattr__(name: str):
-    # `brcd.serve:H11NoDelay`, imported by uvicorn in each worker; built lazily so that importing
+    # `brcd.site.serve:H11NoDelay`, imported by uvicorn in each worker; built lazily so that importing
     # this module does not import uvicorn.
     if name == "H11NoDelay":
         return _h11_nodelay()
@@ -246,8 +246,8 @@ def run_site(files: SiteFiles, host: str, port: int, workers: int) -> None:
     make_app()  # a broken configuration fails here, once, rather than in every worker
     previous = signal.signal(signal.SIGTERM, _raise_stop)
     try:
-        uvicorn.run("brcd.serve:make_app", factory=True, host=host, port=port, workers=workers,
-                    http="brcd.serve:H11NoDelay", log_level="info", lifespan="on")
+        uvicorn.run("brcd.site.serve:make_app", factory=True, host=host, port=port, workers=workers,
+                    http="brcd.site.serve:H11NoDelay", log_level="info", lifespan="on")
     except (KeyboardInterrupt, _Stop):
         pass
     finally:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from brcd.build.layout import LinkTable, TableLayout, links_select_sql
+from brcd.release.layout import LinkTable, TableLayout, links_select_sql
 from brcd.duck import read_csv_sql
 from brcd.types import quote_ident as q, quote_literal as lit
 
@@ -34,7 +34,7 @@ def connect(temp_dir: Path) -> "duckdb.DuckDBPyConnection":
     con.execute("SET preserve_insertion_order = true")
     # Parallel inserts cut row groups differently from run to run. One thread makes small
     # files reproducible; at about a million rows DuckDB 1.5 still writes other bytes on each
-    # run, so releases keep brcd.duckdb out of the byte-identical zip (see brcd.release).
+    # run, so releases keep brcd.duckdb out of the byte-identical zip (see brcd.release.archive).
     con.execute("SET threads = 1")
     return con
 

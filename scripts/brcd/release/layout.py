@@ -105,7 +105,7 @@ def site_indexes(package: Package) -> dict[str, list[tuple[str, ...]]]:
     foreign-key column paired with the table's sort column, so a filtered page reads only the
     rows it shows); empty when the site module is absent."""
     try:
-        from brcd.site import index_plan
+        from brcd.site.metadata import index_plan
     except ImportError:  # pragma: no cover - the site module ships with the toolkit
         return {}
     return index_plan(package)
@@ -114,7 +114,7 @@ def site_indexes(package: Package) -> dict[str, list[tuple[str, ...]]]:
 def site_facets(table: str) -> set[str]:
     """The columns the site facets `table` by (empty when the site module is absent)."""
     try:
-        from brcd.site import TABLE_BEHAVIOUR
+        from brcd.site.metadata import TABLE_BEHAVIOUR
     except ImportError:  # pragma: no cover - the site module ships with the toolkit
         return set()
     return {f if isinstance(f, str) else next(iter(f.values())) for f in TABLE_BEHAVIOUR.get(table, {}).get("facets", [])}

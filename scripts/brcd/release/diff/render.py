@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from brcd.diff import Diff, TableDiff
+from brcd.release.diff import Diff, TableDiff
 
 
 def side_json(side: Any) -> dict[str, str]:

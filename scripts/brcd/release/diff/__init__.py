@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from brcd.diff.rows import RENAME_MIN_SHARE, RowDiff, diff_rows, rename_shares
-from brcd.diff.schema import Change, descriptive_match, rename_candidates, table_changes
-from brcd.diff.semver import check, highest
-from brcd.diff.sides import Side, open_side
+from brcd.release.diff.rows import RENAME_MIN_SHARE, RowDiff, diff_rows, rename_shares
+from brcd.release.diff.schema import Change, descriptive_match, rename_candidates, table_changes
+from brcd.release.diff.semver import check, highest
+from brcd.release.diff.sides import Side, open_side
 from brcd.errors import BrcdError
 from brcd.package import Resource
 

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from brcd.errors import BrcdError
-from brcd.fmt import Record, canonical_cell, missing_values, read_records, render_row, sort_key
+from brcd.edit.fmt import Record, canonical_cell, missing_values, read_records, render_row, sort_key
 from brcd.package import Package, Resource, load_package
 
 TYPE_HINTS = {
@@ -260,7 +260,7 @@ def insert_row(package: Package, table: str, row: dict[str, str], *, update_hash
     """Insert the row after the last row whose key sorts before it (at the end when the table
     is not sorted), leaving every other line byte-identical; atomic; then update hashes."""
     from brcd.fsutil import atomic_write_bytes
-    from brcd.hashing import update_hashes as refresh
+    from brcd.edit.hash import update_hashes as refresh
 
     resource = package.resource(table)
     data = resource.path.read_bytes()

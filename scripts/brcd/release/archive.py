@@ -9,7 +9,7 @@ CHANGELOG, CITATION.cff and licences, and `SHA256SUMS` (every other file of the 
 
 Two releases of the same inputs give a byte-identical zip: entries are sorted, every entry
 has the same timestamp (1980-01-01, or SOURCE_DATE_EPOCH when set) and permissions, and the
-SQLite and Parquet files are built deterministically (see `brcd.build`). DuckDB (1.5) does
+SQLite and Parquet files are built deterministically (see `brcd.release.build`). DuckDB (1.5) does
 not write the same bytes twice for the same table once it holds about a million rows (even
 on one thread, reading the same Parquet file), so its file stays outside the zip and outside
 that promise; its checksum is still in `DIR/SHA256SUMS`.
@@ -30,7 +30,7 @@ from pathlib import Path
 
 from brcd.errors import BrcdError
 from brcd.fsutil import atomic_path, atomic_write_text
-from brcd.hashing import dump_descriptor, file_digest
+from brcd.edit.hash import dump_descriptor, file_digest
 from brcd.package import DESCRIPTOR, Package, load_package
 
 SUMS = "SHA256SUMS"
@@ -99,7 +99,7 @@ def package_files(pkg: Package) -> list[tuple[str, Path]]:
 
 
 def built_files(build_dir: Path, pkg: Package) -> list[tuple[str, Path]]:
-    from brcd.build import PARQUET_DIR, SQLITE_NAME
+    from brcd.release.build import PARQUET_DIR, SQLITE_NAME
 
     out = [(SQLITE_NAME, build_dir / SQLITE_NAME)]
     out += [(f"{PARQUET_DIR}/{r.name}.parquet", build_dir / PARQUET_DIR / f"{r.name}.parquet") for r in pkg.resources]
@@ -172,7 +172,7 @@ def update_outer_sums(out_dir: Path, digests: dict[str, str]) -> Path:
 
 def release(package: str | Path | Package | None = None, out_dir: Path = Path("dist")) -> ReleaseResult:
     """Build the package and write `out_dir/<name>-<version>.zip` and `out_dir/SHA256SUMS`."""
-    from brcd.build import DUCKDB_NAME, build
+    from brcd.release.build import DUCKDB_NAME, build
 
     pkg = package if isinstance(package, Package) else load_package(package)
     name = release_name(pkg)
