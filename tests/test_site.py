@@ -18,13 +18,12 @@ import pytest
 
 from brcd.errors import BrcdError
 from brcd.package import load_package
+from brcd.presentation import TABLE_BEHAVIOUR, index_plan
 from brcd.site.metadata import (
-    TABLE_BEHAVIOUR,
     DatabaseShape,
     column_description,
     configure,
     describe,
-    index_plan,
     merge_metadata,
     stored_queries,
 )

@@ -22,7 +22,7 @@ separately and printed, so the uncached cost is visible too. `--baseline` also r
 page and filtered JSON against plain `datasette serve --immutable` with Datasette's defaults
 (facet suggestions on, no metadata, no inspect file) for the ratio.
 
-`--index-plan` adds the composite indexes `brcd.site.index_plan` recommends (each filter column
+`--index-plan` adds the composite indexes `brcd.presentation.index_plan` recommends (each filter column
 paired with the table's sort column) to the benchmark's own built database before serving, to
 measure what they change; without it any such index left in a `--keep` folder is dropped, so the
 database is exactly what `brcd build` wrote.
@@ -194,7 +194,7 @@ def apply_index_plan(sqlite: Path, package_path: Path, on: bool) -> float:
     import sqlite3
 
     from brcd.package import load_package
-    from brcd.site.metadata import index_plan
+    from brcd.presentation import index_plan
     from brcd.types import quote_ident as q
 
     t0 = time.perf_counter()
@@ -231,7 +231,7 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=10.0)
     ap.add_argument("--connections", type=int, default=8)
     ap.add_argument("--baseline", action="store_true", help="also measure plain Datasette with its defaults")
-    ap.add_argument("--index-plan", action="store_true", help="add brcd.site.index_plan's composite indexes first")
+    ap.add_argument("--index-plan", action="store_true", help="add brcd.presentation.index_plan's composite indexes first")
     ap.add_argument("--keep", type=Path, help="reuse/keep the synthetic package in this folder")
     args = ap.parse_args()
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from brcd.package import Package, Resource
+from brcd.presentation import TABLE_BEHAVIOUR, facet_column, index_plan
 from brcd.types import quote_ident as q, quote_literal as lit
 
 # Free-text columns get a full-text index: titles, names, descriptions, notes, summaries, quotes.
@@ -101,23 +102,15 @@ def default_indexes(res: Resource) -> list[tuple[str, ...]]:
 
 
 def site_indexes(package: Package) -> dict[str, list[tuple[str, ...]]]:
-    """The indexes the Datasette site asks for (`brcd.site.index_plan`: each facet and
+    """The indexes the Datasette site asks for (`brcd.presentation.index_plan`: each facet and
     foreign-key column paired with the table's sort column, so a filtered page reads only the
-    rows it shows); empty when the site module is absent."""
-    try:
-        from brcd.site.metadata import index_plan
-    except ImportError:  # pragma: no cover - the site module ships with the toolkit
-        return {}
+    rows it shows)."""
     return index_plan(package)
 
 
 def site_facets(table: str) -> set[str]:
-    """The columns the site facets `table` by (empty when the site module is absent)."""
-    try:
-        from brcd.site.metadata import TABLE_BEHAVIOUR
-    except ImportError:  # pragma: no cover - the site module ships with the toolkit
-        return set()
-    return {f if isinstance(f, str) else next(iter(f.values())) for f in TABLE_BEHAVIOUR.get(table, {}).get("facets", [])}
+    """The columns the site facets `table` by."""
+    return {facet_column(f) for f in TABLE_BEHAVIOUR.get(table, {}).get("facets", [])}
 
 
 def sparse_columns(res: Resource, facets: set[str]) -> frozenset[str]:
