@@ -188,6 +188,7 @@ def test_crlf_hash_mismatch_is_explained(package_copy):
 
 @pytest.mark.parametrize("slices", ["one slice", "many small slices", "many slices read from the file"])
 def test_every_injected_error_is_found_at_its_line(tmp_path, monkeypatch, slices):
+    import brcd.digest as digest
     import brcd.validate.records as records
     import brcd.validate.structure as structure
     from synth import write_package
@@ -196,7 +197,7 @@ def test_every_injected_error_is_found_at_its_line(tmp_path, monkeypatch, slices
         monkeypatch.setattr(records, "CHUNK_BYTES", 20_000)
     if slices == "many slices read from the file":  # slices read while the hash still reads
         monkeypatch.setattr(structure, "STREAM_BYTES", 1)
-        monkeypatch.setattr(structure, "HASH_CHUNK", 8192)
+        monkeypatch.setattr(digest, "CHUNK", 8192)
     descriptor, injected = write_package(tmp_path / "synth", 3000, seed=7, inject_errors=True)
     report = validate_package(descriptor)
     assert {(e.code, e.line, e.field) for e in report.errors} == {(e["code"], e["line"], e["field"]) for e in injected}

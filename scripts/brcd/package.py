@@ -139,6 +139,11 @@ class Package:
         return [r.name for r in self.resources]
 
 
+def dump_descriptor(descriptor: dict) -> str:
+    """datapackage.json as the toolkit writes it: two-space indents, UTF-8, a final newline."""
+    return json.dumps(descriptor, indent=2, ensure_ascii=False) + "\n"
+
+
 def resolve_descriptor(path: str | Path | None) -> Path:
     """Accept a `datapackage.json` path or the folder holding it (default: the current one)."""
     p = Path(path) if path is not None else Path.cwd()

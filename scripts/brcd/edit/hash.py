@@ -2,45 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass
-from pathlib import Path
 
-from brcd.errors import BrcdError
+from brcd.digest import crlf_explains, file_digest
 from brcd.fsutil import atomic_write_text
-from brcd.package import Package
-
-CHUNK = 1 << 20
-
-
-def file_digest(path: Path) -> tuple[int, str]:
-    """Size in bytes and `sha256:<hex>` of a file."""
-    h = hashlib.sha256()
-    size = 0
-    try:
-        with path.open("rb") as fh:
-            while chunk := fh.read(CHUNK):
-                h.update(chunk)
-                size += len(chunk)
-    except FileNotFoundError:
-        raise BrcdError("file-missing", "table file not found.", file=path,
-                        hint="restore the file or fix the resource's `path` in datapackage.json.") from None
-    return size, f"sha256:{h.hexdigest()}"
-
-
-def crlf_explains(path: Path, declared_hash: str) -> bool:
-    """True when the declared hash matches the file with LF endings turned into CRLF or back,
-    the usual cause of a mismatch after a checkout on Windows."""
-    if not declared_hash.startswith("sha256:"):
-        return False
-    data = path.read_bytes()
-    want = declared_hash.split(":", 1)[1]
-    for variant in (data.replace(b"\r\n", b"\n"), data.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")):
-        if variant != data and hashlib.sha256(variant).hexdigest() == want:
-            return True
-    return False
-
+from brcd.package import Package, dump_descriptor
 
 @dataclass
 class Stale:
@@ -70,10 +36,6 @@ def stale_resources(package: Package) -> list[Stale]:
             crlf = isinstance(declared_hash, str) and crlf_explains(res.path, declared_hash)
             out.append(Stale(res.name, res.relpath, declared_bytes, size, declared_hash, digest, crlf))
     return out
-
-
-def dump_descriptor(descriptor: dict) -> str:
-    return json.dumps(descriptor, indent=2, ensure_ascii=False) + "\n"
 
 
 def update_hashes(package: Package) -> list[Stale]:

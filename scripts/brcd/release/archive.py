@@ -30,8 +30,8 @@ from pathlib import Path
 
 from brcd.errors import BrcdError
 from brcd.fsutil import atomic_path, atomic_write_text
-from brcd.edit.hash import dump_descriptor, file_digest
-from brcd.package import DESCRIPTOR, Package, load_package
+from brcd.digest import file_digest, sha256_hex
+from brcd.package import DESCRIPTOR, Package, dump_descriptor, load_package
 
 SUMS = "SHA256SUMS"
 FILES_KEY = "brcd:files"
@@ -194,7 +194,7 @@ def release(package: str | Path | Package | None = None, out_dir: Path = Path("d
         duckdb_path = out_dir / f"{name}.duckdb"
         with atomic_path(duckdb_path) as tmp_duckdb:
             shutil.copyfile(build_dir / DUCKDB_NAME, tmp_duckdb)
-    sums_path = update_outer_sums(out_dir, {p.name: file_digest(p)[1].split(":", 1)[1] for p in (zip_path, duckdb_path)})
+    sums_path = update_outer_sums(out_dir, {p.name: sha256_hex(p) for p in (zip_path, duckdb_path)})
     for path in (zip_path, duckdb_path, sums_path):
         path.chmod(PUBLISHED_MODE)  # temporary files are created 0600; releases are for everyone to read
     return ReleaseResult(zip_path, duckdb_path, sums_path, pkg.version, sorted(arc for arc, _ in entries))

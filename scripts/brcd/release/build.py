@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from brcd import __version__
+from brcd.digest import sha256_hex
 from brcd.errors import BrcdError
 from brcd.package import Package, load_package
 
@@ -57,20 +58,8 @@ def input_files(pkg: Package) -> list[tuple[str, Path]]:
     return files
 
 
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    try:
-        with path.open("rb") as fh:
-            while chunk := fh.read(1 << 20):
-                h.update(chunk)
-    except FileNotFoundError:
-        raise BrcdError("file-missing", "input file not found.", file=path,
-                        hint="restore the file or fix its path in datapackage.json.") from None
-    return h.hexdigest()
-
-
 def input_hashes(pkg: Package) -> dict[str, str]:
-    return {name: file_sha256(path) for name, path in input_files(pkg)}
+    return {name: sha256_hex(path) for name, path in input_files(pkg)}
 
 
 def digest_of(hashes: dict[str, str]) -> str:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from brcd.errors import BrcdError
-from brcd.edit.hash import file_digest
+from brcd.digest import sha256_hex
 from brcd.package import DESCRIPTOR
 from brcd.release.archive import FILES_KEY, SUMS, parse_sums
 
@@ -39,10 +39,6 @@ class VerifyReport:
         """Record a damaged file once, with the first reason found."""
         if all(name != known for known, _ in self.damaged):
             self.damaged.append((name, why))
-
-
-def sha256_hex(path: Path) -> str:
-    return file_digest(path)[1].split(":", 1)[1]
 
 
 def release_root(folder: Path) -> Path:

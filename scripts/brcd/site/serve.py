@@ -78,7 +78,7 @@ def check_settings(settings: dict[str, Any], path: Path) -> dict[str, Any]:
 
 def inspect_data(sqlite_path: Path) -> dict[str, Any]:
     """What `datasette inspect` records for one database: hash, size, file and row counts."""
-    from brcd.edit.hash import file_digest
+    from brcd.digest import file_digest
 
     size, digest = file_digest(sqlite_path)
     con = sqlite3.connect(f"file:{sqlite_path}?mode=ro", uri=True)

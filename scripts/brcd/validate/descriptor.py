@@ -11,6 +11,7 @@ import sys
 import threading
 from typing import TYPE_CHECKING, Callable
 
+from brcd.digest import crlf_explains
 from brcd.report import Issue
 from brcd.validate.collector import Collector
 
@@ -99,8 +100,6 @@ def check_hashes(package: "Package", out: Collector, digests: dict[str, tuple[in
 
 
 def _crlf_explains(path, declared_hash: str) -> bool:
-    from brcd.edit.hash import crlf_explains
-
     try:
         return crlf_explains(path, declared_hash)
     except OSError:

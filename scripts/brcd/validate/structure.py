@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import codecs
 import csv
-import hashlib
 import io
 import os
 import re
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
+from brcd.digest import bytes_digest, file_digest
 from brcd.report import Issue
 from brcd.validate.collector import Collector
 from brcd.validate.records import FileSlices, Table, read_exact, read_fast, scan_utf8
@@ -25,7 +25,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
 BOM = codecs.BOM_UTF8
 HEAD = 1 << 16
-HASH_CHUNK = 16 << 20
 STREAM_BYTES = 32 << 20
 EMPTY = re.compile(rb"[\r\n]*\Z")
 LONE_CR = re.compile(rb"\r(?!\n)")
@@ -33,15 +32,7 @@ _HASHER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="brcd-hash")
 
 
 def _digest(raw: "bytes | FileSlices") -> tuple[int, str]:
-    if isinstance(raw, bytes):
-        return len(raw), "sha256:" + hashlib.sha256(raw).hexdigest()
-    digest, size = hashlib.sha256(), 0
-    buf = bytearray(HASH_CHUNK)  # one buffer, read into again and again: no fresh pages
-    with open(raw.path, "rb", buffering=0) as f, memoryview(buf) as view:
-        while n := f.readinto(buf):
-            digest.update(view[:n])
-            size += n
-    return size, "sha256:" + digest.hexdigest()
+    return bytes_digest(raw) if isinstance(raw, bytes) else file_digest(raw.path)
 
 
 def read_table(resource: "Resource", out: Collector, digests: dict | None = None) -> Table | None:
