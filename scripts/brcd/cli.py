@@ -12,6 +12,7 @@ import sys
 
 import typer
 
+import brcd.commands
 from brcd import __version__
 from brcd.errors import BrcdError
 
@@ -40,9 +41,7 @@ def _root(
 
 
 def _register_commands() -> None:
-    import brcd.commands as pkg
-
-    for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda m: m.name):
+    for info in sorted(pkgutil.iter_modules(brcd.commands.__path__), key=lambda m: m.name):
         if info.name.startswith("_"):
             continue
         module = importlib.import_module(f"brcd.commands.{info.name}")

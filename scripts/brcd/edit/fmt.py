@@ -26,7 +26,9 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from brcd.edit.hash import update_hashes
 from brcd.errors import BrcdError
+from brcd.fsutil import atomic_write_bytes
 from brcd.package import Package, Resource
 
 TRUE_VALUES = ["true", "True", "TRUE", "1"]
@@ -316,8 +318,6 @@ def format_package(package: Package, tables: list[str] | None = None) -> list[Ta
 def write_formats(package: Package, results: list[TableFormat]) -> list[Any]:
     """Write the changed tables atomically, then bring `bytes`/`hash` in datapackage.json up
     to date (so `brcd fmt` leaves a package whose descriptor matches its files)."""
-    from brcd.fsutil import atomic_write_bytes
-    from brcd.edit.hash import update_hashes
 
     for res in results:
         if res.changed:

@@ -21,9 +21,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from brcd.errors import BrcdError
+from brcd.edit import hash as edit_hash
 from brcd.edit.fmt import Record, canonical_cell, missing_values, read_records, render_row, sort_key
+from brcd.errors import BrcdError
+from brcd.fsutil import atomic_write_bytes
 from brcd.package import Package, Resource, load_package
+from brcd.validate import validate_package
 
 TYPE_HINTS = {
     "date": "a date as YYYY-MM-DD",
@@ -221,7 +224,6 @@ class Placement:
 def row_issues(package: Package, table: str, row: dict[str, str]) -> tuple[list[Any], Placement]:
     """Issues `brcd validate` reports on this row once inserted (checked in a temporary copy
     of the package; the real files are not touched)."""
-    from brcd.validate import validate_package
 
     with tempfile.TemporaryDirectory(prefix="brcd-new-") as tmp:
         copy = copy_package(package, Path(tmp))
@@ -259,9 +261,6 @@ def render_new_row(resource: Resource, row: dict[str, str]) -> str:
 def insert_row(package: Package, table: str, row: dict[str, str], *, update_hashes: bool = True) -> Placement:
     """Insert the row after the last row whose key sorts before it (at the end when the table
     is not sorted), leaving every other line byte-identical; atomic; then update hashes."""
-    from brcd.fsutil import atomic_write_bytes
-    from brcd.edit.hash import update_hashes as refresh
-
     resource = package.resource(table)
     data = resource.path.read_bytes()
     header, records, text = read_records(resource.path, data)
@@ -287,7 +286,7 @@ def insert_row(package: Package, table: str, row: dict[str, str], *, update_hash
     bom = b"\xef\xbb\xbf" if data.startswith(b"\xef\xbb\xbf") else b""
     atomic_write_bytes(resource.path, bom + "".join(lines).encode("utf-8"))
     if update_hashes:
-        refresh(package)
+        edit_hash.update_hashes(package)
     return Placement(line=at + 1, row=index + 1)
 
 

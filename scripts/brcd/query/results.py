@@ -16,12 +16,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
+from brcd.duck import connect
 from brcd.errors import BrcdError
+from brcd.package import Package
+from brcd.release.build import inputs_digest
+from brcd.release.duckdb_db import read_metadata
 
 if TYPE_CHECKING:  # pragma: no cover
     import duckdb
 
-    from brcd.package import Package
 
 BUILT_DUCKDB = Path("dist") / "brcd.duckdb"
 FORMATS = ("table", "csv", "json", "markdown")
@@ -37,7 +40,6 @@ class Result:
 
 def built_digest(db_path: Path) -> str | None:
     """The `inputs_digest` recorded in a built DuckDB file, or None when it has none or cannot be read."""
-    from brcd.release.duckdb_db import read_metadata
 
     return read_metadata(db_path).get("inputs_digest")
 
@@ -48,8 +50,7 @@ def fresh_database(package: "Package", digest: Callable[["Package"], str] | None
     db_path = package.root / BUILT_DUCKDB
     if not db_path.is_file():
         return None
-    if digest is None:
-        from brcd.release.build import inputs_digest as digest  # type: ignore[no-redef]
+    digest = digest or inputs_digest
     recorded = built_digest(db_path)
     return db_path if recorded is not None and recorded == digest(package) else None
 
@@ -57,8 +58,6 @@ def fresh_database(package: "Package", digest: Callable[["Package"], str] | None
 def open_duckdb(package: "Package", *, use_built: bool = True) -> tuple["duckdb.DuckDBPyConnection", str]:
     """A connection and a short description of what it reads (the built file or the CSVs)."""
     import duckdb
-
-    from brcd.duck import connect
 
     built = fresh_database(package) if use_built else None
     if built is not None:

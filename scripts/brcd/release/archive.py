@@ -28,10 +28,11 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from brcd.digest import file_digest, sha256_hex
 from brcd.errors import BrcdError
 from brcd.fsutil import atomic_path, atomic_write_text
-from brcd.digest import file_digest, sha256_hex
 from brcd.package import DESCRIPTOR, Package, dump_descriptor, load_package
+from brcd.release.build import DUCKDB_NAME, PARQUET_DIR, SQLITE_NAME, build
 
 SUMS = "SHA256SUMS"
 FILES_KEY = "brcd:files"
@@ -99,8 +100,6 @@ def package_files(pkg: Package) -> list[tuple[str, Path]]:
 
 
 def built_files(build_dir: Path, pkg: Package) -> list[tuple[str, Path]]:
-    from brcd.release.build import PARQUET_DIR, SQLITE_NAME
-
     out = [(SQLITE_NAME, build_dir / SQLITE_NAME)]
     out += [(f"{PARQUET_DIR}/{r.name}.parquet", build_dir / PARQUET_DIR / f"{r.name}.parquet") for r in pkg.resources]
     return out
@@ -172,7 +171,6 @@ def update_outer_sums(out_dir: Path, digests: dict[str, str]) -> Path:
 
 def release(package: str | Path | Package | None = None, out_dir: Path = Path("dist")) -> ReleaseResult:
     """Build the package and write `out_dir/<name>-<version>.zip` and `out_dir/SHA256SUMS`."""
-    from brcd.release.build import DUCKDB_NAME, build
 
     pkg = package if isinstance(package, Package) else load_package(package)
     name = release_name(pkg)

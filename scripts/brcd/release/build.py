@@ -21,7 +21,11 @@ from pathlib import Path
 from brcd import __version__
 from brcd.digest import sha256_hex
 from brcd.errors import BrcdError
+from brcd.fsutil import atomic_path
 from brcd.package import Package, load_package
+from brcd.release import duckdb_db, sqlite_db
+from brcd.release.layout import package_layout
+from brcd.validate import validate_package
 
 # Bump when the layout of the built files changes, so older builds count as stale.
 BUILD_FORMAT = "1"
@@ -93,7 +97,6 @@ def output_paths(out_dir: Path, pkg: Package) -> tuple[Path, Path, Path]:
 
 def is_fresh(pkg: Package, out_dir: Path, digest: str) -> bool:
     """True when every output exists and records `digest`."""
-    from brcd.release import duckdb_db, sqlite_db
 
     sqlite_path, duckdb_path, parquet_dir = output_paths(out_dir, pkg)
     if sqlite_db.read_metadata(sqlite_path).get("inputs_digest") != digest:
@@ -106,7 +109,6 @@ def is_fresh(pkg: Package, out_dir: Path, digest: str) -> bool:
 
 def check_valid(pkg: Package) -> None:
     """Raise `invalid-package` (exit 1) with the validation summary when the package is invalid."""
-    from brcd.validate import validate_package
 
     report = validate_package(pkg, max_errors=MAX_ERRORS_SHOWN)
     if not report.valid:
@@ -121,9 +123,6 @@ def build(package: str | Path | Package, out_dir: Path = Path("dist"), *, force:
 
     Skips the work when every output already records the current inputs' digest (unless
     `force`). Raises `BrcdError("invalid-package", ..., exit_code=1)` for an invalid package."""
-    from brcd.release import duckdb_db, sqlite_db
-    from brcd.release.layout import package_layout
-    from brcd.fsutil import atomic_path
 
     pkg = as_package(package)
     out_dir = Path(out_dir)

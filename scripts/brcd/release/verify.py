@@ -17,10 +17,11 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from brcd.errors import BrcdError
 from brcd.digest import sha256_hex
+from brcd.errors import BrcdError
 from brcd.package import DESCRIPTOR
 from brcd.release.archive import FILES_KEY, SUMS, parse_sums
+from brcd.validate import validate_package
 
 
 @dataclass
@@ -162,8 +163,6 @@ def check_files(root: Path, report: VerifyReport) -> None:
 
 
 def check_validity(root: Path, report: VerifyReport) -> None:
-    from brcd.validate import validate_package
-
     result = validate_package(root / DESCRIPTOR, max_errors=20)
     report.valid = result.valid
     report.validation = result.summary()

@@ -23,6 +23,8 @@ from typing import Any, Iterable
 from brcd.errors import BrcdError
 from brcd.package import Package, Resource
 from brcd.presentation import table_behaviour
+from brcd.query.named import load_queries
+from brcd.release.archive import parse_sums
 
 DATABASE = "brcd"
 BASEMAP_DATABASE = "basemap"
@@ -192,7 +194,6 @@ def load_stored_queries(root: Path) -> list[Any]:
     """The package's stored queries (none when the package has no `queries/` folder)."""
     if not any((root / "queries").glob("*.sql")):
         return []
-    from brcd.query.named import load_queries
 
     return list(load_queries(root))
 
@@ -205,7 +206,6 @@ def release_files(root: Path) -> list[str]:
     """Names of the published release files in `<root>/dist`: those `brcd release` listed in its
     SHA256SUMS that exist, then SHA256SUMS itself; empty when no release was made. A damaged
     checksum list offers nothing rather than a guess."""
-    from brcd.release.archive import parse_sums
 
     sums = root / RELEASE_DIR / SUMS_NAME
     if not sums.is_file():

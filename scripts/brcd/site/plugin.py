@@ -29,6 +29,8 @@ from datasette.facets import Facet
 from datasette.utils import escape_sqlite, path_with_added_args, path_with_removed_args
 from datasette.utils.asgi import AsgiFileDownload, NotFound, Response
 
+from brcd.site.metadata import RELEASE_DIR, release_files
+
 PLUGIN = "brcd-site"
 FACET_CACHE_SIZE = 512
 
@@ -166,7 +168,6 @@ async def package_file_view(request, datasette):
 
 
 async def release_file_view(request, datasette):
-    from brcd.site.metadata import RELEASE_DIR, release_files
 
     root = _config(datasette).get("package_root")
     name = request.url_vars["file"]

@@ -19,9 +19,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from brcd.digest import file_digest
 from brcd.errors import BrcdError
 from brcd.fsutil import atomic_write_text
-from brcd.package import Package
+from brcd.package import Package, read_json
+from brcd.release.build import build
 from brcd.site.metadata import DATABASE, PACKAGE_ROOT_ENV, STATIC_MOUNT, generate_metadata
 
 SITE_DIR = Path(__file__).resolve().parents[3] / "site"
@@ -48,7 +50,6 @@ def site_dir(package: Package) -> Path:
 
 def load_settings(site: Path) -> dict[str, Any]:
     """`site/settings.json`: Datasette settings by name, with JSON values of the setting's type."""
-    from brcd.package import read_json
 
     path = site / "settings.json"
     settings = read_json(path, "site settings")
@@ -78,7 +79,6 @@ def check_settings(settings: dict[str, Any], path: Path) -> dict[str, Any]:
 
 def inspect_data(sqlite_path: Path) -> dict[str, Any]:
     """What `datasette inspect` records for one database: hash, size, file and row counts."""
-    from brcd.digest import file_digest
 
     size, digest = file_digest(sqlite_path)
     con = sqlite3.connect(f"file:{sqlite_path}?mode=ro", uri=True)
@@ -110,7 +110,6 @@ def _fresh_inspect(path: Path, sqlite_path: Path) -> bool:
 def build_database(package: Package, out_dir: Path, force: bool = False) -> Path:
     """The package's SQLite file, rebuilt by `brcd.release.build` when stale. Datasette names a database
     after its file, so the file must be called `brcd.<ext>`."""
-    from brcd.release.build import build
 
     result = build(package, out_dir=out_dir, force=force)
     sqlite = Path(result.sqlite)

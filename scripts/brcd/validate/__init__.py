@@ -17,13 +17,20 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
+from brcd.errors import BrcdError
+from brcd.package import Package, load_package
 from brcd.report import Issue, Report
+from brcd.validate.cells import check_formats, check_text, typed_frame
+from brcd.validate.checks import CONTEXT_FIELDS, add_context, rules_for
+from brcd.validate.collector import Collector
+from brcd.validate.descriptor import check_hashes, start_profile_check
+from brcd.validate.keys import check_foreign_keys, check_list_references, check_unique, kept_fields
+from brcd.validate.models import evaluate, failures
+from brcd.validate.records import Fallback
+from brcd.validate.structure import Table, read_table
 
 if TYPE_CHECKING:  # pragma: no cover
     import polars as pl
-
-    from brcd.package import Package
-    from brcd.validate.structure import Table
 
 __all__ = ["validate_package"]
 
@@ -46,12 +53,6 @@ CONSTRAINT_WORDS = {
 
 def validate_package(package: "str | Path | Package | None", *, max_errors: int | None = None) -> Report:
     """Validate a package (a datapackage.json path, its folder or a loaded Package)."""
-    from brcd.package import Package, load_package
-    from brcd.validate.cells import check_formats
-    from brcd.validate.collector import Collector
-    from brcd.validate.descriptor import check_hashes, start_profile_check
-    from brcd.validate.keys import kept_fields
-    from brcd.validate.structure import read_table
 
     pkg = package if isinstance(package, Package) else load_package(package)
     for res in pkg.resources:
@@ -85,9 +86,6 @@ def _check_keys(tables: "dict[str, Table | None]", out) -> None:
     first, each check's issues collected apart and merged in order."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from brcd.validate.collector import Collector
-    from brcd.validate.keys import check_foreign_keys, check_list_references, check_unique
-
     jobs = []
     for table in sorted((t for t in tables.values() if t is not None), key=lambda t: -len(t.lines)):
         jobs.append((check_unique, table, (table,)))
@@ -108,7 +106,6 @@ def _check_order(resources: list) -> list:
     """Smallest file first, so the small tables are checked while the first slice of a big one
     is parsed; but a table whose typed columns other tables' rules need (`CONTEXT_FIELDS`:
     districts' points for every table, incidents' dates for statements) before those."""
-    from brcd.validate.checks import CONTEXT_FIELDS
 
     def size(res) -> int:
         try:
@@ -177,8 +174,6 @@ def _first_pandera_validation() -> None:
     import pandera.polars as pa
     import polars as pl
 
-    from brcd.validate.models import evaluate
-
     schema = pa.DataFrameSchema({"a": pa.Column(pl.Int64, checks=[pa.Check.ge(0)], nullable=False)},
                                 checks=[pa.Check(lambda data: data.lazyframe.select(pl.col("a") >= 0))])
     evaluate(schema, pl.DataFrame({"a": [1]}))
@@ -196,8 +191,6 @@ def _check_rows(table: "Table", keep: list[str], context: "dict[str, pl.DataFram
     """Check the table's rows slice by slice; keep `keep` columns (and the typed columns other
     tables' rules need) for the key checks. When the fast reader gives up on a slice, the whole
     table is read again by the exact one and checked afresh."""
-    from brcd.validate.collector import Collector
-    from brcd.validate.records import Fallback
 
     tmp = Collector(limit=out.limit, order=out.order)
     try:
@@ -213,9 +206,6 @@ def _check_rows(table: "Table", keep: list[str], context: "dict[str, pl.DataFram
 
 def _check_slices(table: "Table", keep: list[str], context: "dict[str, pl.DataFrame]", out) -> None:
     import polars as pl
-
-    from brcd.validate.cells import check_text, typed_frame
-    from brcd.validate.checks import CONTEXT_FIELDS
 
     kept: list[pl.DataFrame] = []
     typed_kept: list[pl.DataFrame] = []
@@ -236,7 +226,6 @@ def _check_slices(table: "Table", keep: list[str], context: "dict[str, pl.DataFr
 def _guarded(check, table: "Table", out, *args) -> None:
     """Run one check; a bug in it becomes a loud `check-error` in the report, not a traceback,
     and the other checks still run. A broken schema (`BrcdError`) still stops the run."""
-    from brcd.errors import BrcdError
 
     try:
         check(*args)
@@ -251,8 +240,6 @@ def _guarded(check, table: "Table", out, *args) -> None:
 def _check_model(table: "Table", typed: "pl.DataFrame", context: "dict[str, pl.DataFrame]", out,
                  plan: dict | None = None) -> None:
     """Constraints and domain rules of the current slice, through the generated pandera model."""
-    from brcd.validate.checks import add_context, rules_for
-    from brcd.validate.models import failures
 
     frame = add_context(table.name, typed, context)
     raw = table.frame

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from brcd.errors import BrcdError
 from brcd.validate.collector import Collector
 from brcd.validate.structure import Table
 
@@ -58,7 +59,6 @@ def type_words(field: dict[str, Any]) -> str:
 def check_formats(resource: "Resource") -> None:
     """A field format this validator cannot read is a broken schema (exit 2), not a million
     type errors: date and time types in their ISO form only, strings in `STRING_FORMATS`."""
-    from brcd.errors import BrcdError
 
     for f in resource.fields:
         ftype, fmt = f.get("type", "string"), f.get("format", "default")
