@@ -51,20 +51,17 @@ HINTS: dict[str, str] = {
     "formula-injection": "a spreadsheet would run this cell as a formula: reword it so it does not start with =, +, - or @.",
     "whitespace": "remove the spaces at the start or end of the cell.",
     "check-error": "this is a bug in brcd validate: please report it with the file that triggers it.",
-    # domain rules
-    "fatalities-order": "make fatalities_low <= fatalities_best <= fatalities_high.",
-    "fatalities-parts": "the deaths by side must not add up to more than the total: fix the parts or the total.",
-    "date-order": "the start date must be on or before the end date (and the event date between them).",
-    "date-in-future": "a date cannot be after today: check the year.",
-    "date-before-1947": "dates before 1947 are outside BRCD's scope: check the year.",
-    "coordinates-incomplete": "give both latitude and longitude, or neither.",
-    "point-outside-province": "the point is not inside Balochistan: check the sign and order of latitude/longitude.",
-    "point-far-from-district": "the point is far from the district it names: fix the coordinates or the district_id.",
-    "currency-code": "use an ISO 4217 currency code (USD, PKR, CNY, ...).",
-    "usd-amount-mismatch": "when the currency is USD, amount_usd_nominal must equal amount_original.",
-    "statement-before-incident": "a statement about an incident cannot predate it: check both dates or the related_incident_id.",
+    "unsupported-feature": "remove the feature from the schema or descriptor, or write it in a form brcd reads.",
+    "rule-error": "fix the rule's declaration under \"brcd:rules\" in the table's schema.",
+    # domain rules: their hints sit beside their checks, in the rule registry
+    # (`brcd.validate.checks.RULES`), which adds them here through `register_hints`
 }
 DEFAULT_HINT = "see the message."
+
+
+def register_hints(hints: dict[str, str]) -> None:
+    """Add the fix hints of codes defined elsewhere (the domain rules' registry)."""
+    HINTS.update(hints)
 
 
 def hint_for(code: str) -> str:
