@@ -115,7 +115,8 @@ def incident_flags(clone: Path, **overrides: str) -> list[str]:
         "date_precision": "1", "event_type": "Battles", "sub_event_type": "Armed clash",
         "actor1_id": first_id(clone, "organizations", "org_id"), "actor1_type": "Rebel group",
         "perpetrator_attribution": "unattributed", "location": "Test location",
-        "fatalities_best": "0", "fatalities_low": "0", "fatalities_high": "0", "fatalities_basis": "none_reported",
+        # a figure of 0 comes from a source that reports zero (issue 14: unknown is empty, never 0)
+        "fatalities_best": "0", "fatalities_low": "0", "fatalities_high": "0", "fatalities_basis": "official",
         "description": "Synthetic row written by the end-to-end test; not an event.",
         "source_ids": first_id(clone, "sources", "source_id"),
     } | overrides

@@ -116,6 +116,15 @@ KINDS: dict[str, Kind] = {
     "list": Kind("a list", "Utf8", "VARCHAR", "TEXT", ("required", "unique", *LENGTHS)),
     "any": Kind("any value", "Utf8", "VARCHAR", "TEXT", ("required", "unique", "enum")),
 }
+# (old type, new type) pairs where the new type reads every value of the old one: a widening.
+WIDENINGS = {("integer", "number"), ("year", "integer"), ("year", "number"), ("date", "datetime")}
+
+
+def widens(old: str, new: str) -> bool:
+    """Whether a field changed from type `old` to `new` still reads every old value."""
+    return new in ("string", "any") or (old, new) in WIDENINGS
+
+
 # Types read by polars expressions (`Field.typed`); the others go through `Field.parse`, once per distinct value.
 VECTOR_TYPES = {"string", "integer", "number", "boolean", "date", "datetime", "time", "year", "yearmonth"}
 # Table Schema properties of a field that change what a cell means, by the types they belong to.
@@ -630,6 +639,17 @@ class Field:
             text = f"'2000-01-01T' || {text}" if t == "time" else text
             return f"CAST((CAST({text} AS TIMESTAMPTZ) AT TIME ZONE 'UTC') AS {self.duckdb_type})"
         return f"CAST({col} AS {self.duckdb_type})"
+
+    @property
+    def sqlite_words(self) -> str:
+        """How the built SQLite database (the site) holds a value, when not as the CSV has it."""
+        if self.type == "boolean":
+            return "Stored as 1 for true and 0 for false."
+        if self.type == "datetime":
+            return "Stored as UTC, written YYYY-MM-DDThh:mm:ss."
+        if self.type == "time" and self.format == "default":
+            return "Stored as UTC, written hh:mm:ss."
+        return ""
 
     def sqlite_value(self, col: str) -> str:
         """SQL (DuckDB) turning the typed column `col` into SQLite's convention for the type:

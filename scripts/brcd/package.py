@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from brcd.errors import BrcdError
+from brcd.fields import KINDS
 
 DESCRIPTOR = "datapackage.json"
 LIST_DELIMITER = ";"
@@ -192,8 +193,7 @@ def load_package(path: str | Path | None = None) -> Package:
     return Package(root=root, descriptor_path=descriptor_path, descriptor=descriptor, resources=resources)
 
 
-KNOWN_TYPES = {"string", "integer", "number", "boolean", "date", "datetime", "time", "year", "yearmonth",
-               "duration", "geopoint", "geojson", "object", "array", "any", "list"}
+KNOWN_TYPES = frozenset(KINDS)  # the Table Schema types (`brcd.fields`)
 
 
 def check_schema(schema: Any, path: Path, name: str) -> None:

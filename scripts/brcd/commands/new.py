@@ -69,7 +69,7 @@ class _Session:
                 raise typer.BadParameter(problem)  # the prompt prints it and asks again
             return value
 
-        typer.secho(f"  {prompt_text(self.res.field(name))}", dim=True, err=True)
+        typer.secho(f"  {prompt_text(self.res.field(name), self.res)}", dim=True, err=True)
         return typer.prompt(name, default=default, value_proc=check, show_default=bool(default), err=True)
 
     def field_name(self, value: str) -> str:

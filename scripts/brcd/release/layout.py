@@ -12,7 +12,7 @@ from typing import Any
 
 from brcd.package import Package, Resource
 from brcd.presentation import TABLE_BEHAVIOUR, facet_column, index_plan
-from brcd.types import quote_ident as q, quote_literal as lit
+from brcd.fields import quote_ident as q, quote_literal as lit
 
 # Free-text columns get a full-text index: titles, names, descriptions, notes, summaries, quotes.
 FREE_TEXT = ("title", "name", "site_name", "description", "summary", "notes")

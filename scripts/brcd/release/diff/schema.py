@@ -11,10 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field as dfield
 from typing import Any
 
+from brcd.fields import widens
 from brcd.package import Resource
-
-# (old type, new type) pairs that accept every old value: a widening.
-WIDENINGS = {("integer", "number"), ("year", "integer"), ("year", "number"), ("date", "datetime")}
 LOWER_BOUNDS = ("minimum", "exclusiveMinimum", "minLength")
 UPPER_BOUNDS = ("maximum", "exclusiveMaximum", "maxLength")
 FLAGS = ("required", "unique")
@@ -39,7 +37,7 @@ class Change:
 def type_change(old: str, new: str) -> str | None:
     if old == new:
         return None
-    if new in ("string", "any") or (old, new) in WIDENINGS:
+    if widens(old, new):
         return "widened"
     return "narrowed"
 
