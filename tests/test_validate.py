@@ -26,7 +26,7 @@ def build(name: str, dest: Path) -> Path:
     shutil.copytree(FIXTURES / "base", dest)
     for src in (FIXTURES / name).rglob("*"):
         rel = src.relative_to(FIXTURES / name)
-        if src.is_dir() or rel.name == "expected.json":
+        if src.is_dir() or rel.name in ("expected.json", "fix.json"):
             continue
         if rel.name.endswith(".delete"):
             (dest / rel.parent / rel.name[: -len(".delete")]).unlink()
@@ -62,6 +62,28 @@ def test_each_defect_is_reported_where_it_is(defect, tmp_path):
     assert report.error_count == len(expected)
     for e in report.errors:
         assert e.code in HINTS and e.message
+
+
+FIXED = sorted(d for d in DEFECTS if (FIXTURES / d / "fix.json").exists())
+
+
+@pytest.mark.parametrize("defect", FIXED)
+def test_a_rule_fixture_passes_once_its_defect_is_fixed(defect, tmp_path):
+    """The fixtures of the rules that keep the data right (issue 14): each fails with its
+    rule's code, and passes once the one cell of `fix.json` is set right: the rule, not
+    something else in the fixture, is what fails."""
+    fix = json.loads((FIXTURES / defect / "fix.json").read_text())
+    pkg = build(defect, tmp_path / "pkg")
+    path = pkg / fix["file"]
+    lines = path.read_text(encoding="utf-8").split("\n")
+    header = lines[0].split(",")
+    cells = lines[fix["line"] - 1].split(",")
+    assert cells[header.index(fix["field"])] != fix["value"]
+    cells[header.index(fix["field"])] = fix["value"]
+    lines[fix["line"] - 1] = ",".join(cells)
+    path.write_text("\n".join(lines), encoding="utf-8")
+    report = validate_package(pkg)
+    assert report.valid, located(report)
 
 
 @pytest.mark.parametrize("defect", DEFECTS)

@@ -352,11 +352,11 @@ RULES: dict[str, Rule] = {r.code: r for r in [
          {"start": D, "end": D, "within": Role("date", many=True, optional=True)}, start_before_end, _explain_order),
     Rule("date-in-future", "a date cannot be after today: check the year.",
          {"dates": Role("date", many=True)}, not_in_future, lambda b, r, f: f"{f} {_v(r, f)} is in the future."),
-    Rule("coordinates-incomplete", "give both latitude and longitude, or neither.",
+    Rule("coordinates-incomplete", "give both coordinates, or neither.",
          {"lat": N, "lon": N}, both_coordinates,
          lambda b, r, f: f"{b.col('lat')} {r.get(b.col('lat'))} and {b.col('lon')} {r.get(b.col('lon'))}:"
                          " give both or neither."),
-    Rule("point-outside-province", "the point is not inside Balochistan: check the sign and order of latitude/longitude.",
+    Rule("point-outside-province", "the point is not inside Balochistan: check the sign and order of the coordinates.",
          {"lat": N, "lon": N}, inside_province,
          lambda b, r, f: f"point ({b.col('lat')} {r.get(b.col('lat'))}, {b.col('lon')} {r.get(b.col('lon'))}) is"
                          f" outside Balochistan ({geo.BOUNDARY_SOURCE})."),
@@ -393,7 +393,7 @@ RULES: dict[str, Rule] = {r.code: r for r in [
     Rule("part-outside-parent-dates", "a part's dates must lie within its parent's start and end.",
          {"id": Role(), "parent": Role(), "start": D, "end": D}, parts_within_parent_dates, _explain_parent_dates,
          scope="table", context=parent_spans),
-    Rule("cited-source-incomplete", "a source that rows cite needs a title, a publisher and a publication date.",
+    Rule("cited-source-incomplete", "a source that rows cite needs what its rule requires: a title, who published it and when.",
          {"id": Role(), "required": Role(many=True)}, lambda b, df: {},
          lambda b, r, f: f"{b.col('id')} {r.get(b.col('id'))} is cited but {f} is empty.",
          scope="cited", params=("cited_by",)),
