@@ -159,7 +159,7 @@ class Field:
     bounds: dict[str, Any] = field(default_factory=dict)  # minimum... as logical values
     enum: tuple[Any, ...] | None = None                     # logical values
     enum_keys: frozenset[str] = frozenset()
-    pattern: str | None = None                              # anchored: the whole value must match
+    pattern: str | None = None  # anchored for polars (whose $ is the end of the text): the whole value must match
 
     # --- construction ------------------------------------------------------------------
 
@@ -375,7 +375,7 @@ class Field:
         failed = []
         if self.enum is not None and self.key(value) not in self.enum_keys:
             failed.append("enum")
-        if self.pattern is not None and not re.match(self.pattern, value):
+        if self.pattern is not None and not re.fullmatch(self.constraints["pattern"], value):
             failed.append("pattern")
         failed += [key for key, bound in self.bounds.items()
                    if not _within(key, self.comparable(value), self.comparable(bound))]
@@ -461,14 +461,16 @@ class Field:
         return getattr(pl, self.kind.dtype)
 
     def missing_expr(self, c: "pl.Expr") -> "pl.Expr":
-        """True where a raw cell (of the column `c`) is missing."""
+        """True where a raw cell (of the column `c`) is missing. An empty cell is null or ""
+        (a quoted empty cell), whichever the reader gives."""
         import polars as pl
 
+        empty = c.is_null() | (c == "")
         if self.missing_values == DEFAULT_MISSING:
-            return c.is_null()
+            return empty
         others = [v for v in self.missing_values if v != ""]
         mask = c.is_in(others).fill_null(False) if others else pl.lit(False)
-        return mask | c.is_null() if "" in self.missing_values else mask
+        return mask | empty if "" in self.missing_values else mask
 
     def present_expr(self, c: "pl.Expr") -> "pl.Expr":
         """The raw cells that are not missing, as text (missing ones null; an empty cell that
@@ -476,11 +478,9 @@ class Field:
         import polars as pl
 
         if self.missing_values == DEFAULT_MISSING:
-            return c
+            return pl.when(c != "").then(c)
         text = c if "" in self.missing_values else c.fill_null("")
-        if not self.missing_values:
-            return text
-        return pl.when(self.missing_expr(c)).then(None).otherwise(text)
+        return pl.when(~self.missing_expr(c)).then(text)
 
     @property
     def vectorised(self) -> bool:
