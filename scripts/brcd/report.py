@@ -28,6 +28,7 @@ HINTS: dict[str, str] = {
     "file-unreadable": "check the file's permissions.",
     "hash-count": "run `brcd hash` to record the file's current sha256 in datapackage.json.",
     "byte-count": "run `brcd hash` to record the file's current size in datapackage.json.",
+    "row-count": "correct `rows` in datapackage.json to the number of rows the file has, or remove it.",
     "encoding-error": "save the file as UTF-8 (in a spreadsheet: CSV UTF-8).",
     "bom": "save the file as UTF-8 without a byte-order mark.",
     "line-ending": "convert the file to LF line endings (`sed -i 's/\\r$//' FILE`; `git config core.autocrlf input`).",

@@ -61,9 +61,20 @@ def validate_package(package: "str | Path | Package | None", *, max_errors: int 
             table = _check_rows(table, kept_fields(res, pkg), pkg, out)
         tables[res.name] = table
     _check_keys(tables, pkg, out)
+    _check_row_counts(pkg, tables, out)
     check_hashes(pkg, out, {name: fut.result() for name, fut in digests.items()})
     finish_profile_check(out)
     return out.report()
+
+
+def _check_row_counts(package: Package, tables: "dict[str, Table | None]", out) -> None:
+    """A resource's declared `rows` (frictionless' stats) against the rows read."""
+    for res in package.resources:
+        declared, table = res.descriptor.get("rows"), tables.get(res.name)
+        if isinstance(declared, int) and not isinstance(declared, bool) and table is not None \
+                and declared != len(table.lines):
+            out.add(Issue("row-count", res.name, res.relpath,
+                          message=f"datapackage.json declares {declared} rows, the file has {len(table.lines)}."))
 
 
 def _check_keys(tables: "dict[str, Table | None]", package: Package, out) -> None:

@@ -49,6 +49,11 @@ def refuse_unsupported(package: "Package") -> None:
             if not key or any(name not in fields for name in key):
                 raise BrcdError("schema-error", f"{res.name}: uniqueKeys {key!r} names a field that does not exist.",
                                 file=where, hint="list fields of this table in each unique key.")
+        for fk in schema.get("foreignKeys") or []:
+            if isinstance(fk, dict) and isinstance(fk.get("reference"), dict) and "package" in fk["reference"]:
+                raise BrcdError("unsupported-feature", f"{res.name}: a foreign key refers to another package"
+                                f" ({fk['reference']['package']!r}), which brcd does not read.", file=where,
+                                hint="copy the referenced table into this package, or remove reference.package.")
         for fk in res.foreign_keys:
             target, ref_fields = fk["reference"]["resource"], fk["reference"]["fields"]
             if target not in names:
