@@ -29,6 +29,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import itertools
 import json
 import re
 from dataclasses import dataclass, field
@@ -493,27 +494,35 @@ class Field:
         return _VECTOR[self.type](self, self.present_expr(c))
 
     def unparsed_expr(self, c: "pl.Expr", typed: "pl.Expr") -> "pl.Expr":
-        """True where a present cell of `c` is not of the type (`typed`: its typed values)."""
+        """True where a present cell of `c` has no typed value (`typed`): not of the type,
+        except for an integer beyond 64 bits (see `big_integers`)."""
         import polars as pl
 
         if not self.checks_type:
             return pl.lit(False)
-        bad = self.present_expr(c).is_not_null() & typed.is_null()
-        if self.type == "integer":  # beyond 64 bits: not in the Int64 column, yet an integer
-            bad = bad & ~self._big_expr(c)
-        return bad
+        return self.present_expr(c).is_not_null() & typed.is_null()
 
-    def _big_expr(self, c: "pl.Expr") -> "pl.Expr":
+    def big_integers(self, raw: "pl.Series") -> "pl.Series":
+        """True where a cell (of an integer field) is an integer beyond 64 bits: it has no
+        place in the Int64 column, yet it is an integer (Table Schema sets no limit). Meant for
+        the few cells `unparsed_expr` flags: each is read on its own."""
         import polars as pl
 
-        text = _number_text_expr(self, self.present_expr(c))
-        return text.str.contains(INTEGER_RE).fill_null(False) & text.cast(pl.Int64, strict=False).is_null()
+        def big(raw_cell: str | None) -> bool:
+            try:
+                value = self.read(raw_cell)
+            except Unparsed:
+                return False
+            return value is not None and not -2**63 <= value < 2**63
+
+        return pl.Series(raw.name, [self.type == "integer" and big(v) for v in raw.to_list()], dtype=pl.Boolean)
 
     def typed(self, raw: "pl.Series") -> "pl.Series":
         """`typed_expr` over a column of raw cells, for any field (distinct values of the
         others parsed once each by `parse`)."""
         import polars as pl
 
+        raw = raw.cast(pl.Utf8)
         if self.vectorised:
             return raw.to_frame().select(self.typed_expr(pl.col(raw.name))).to_series().alias(raw.name)
         text = raw.to_frame().select(self.present_expr(pl.col(raw.name))).to_series()
@@ -523,25 +532,33 @@ class Field:
         """True where a present cell is not of the type."""
         import polars as pl
 
+        raw = raw.cast(pl.Utf8)
         typed = self.typed(raw) if typed is None else typed
-        return pl.DataFrame([raw.alias("c"), typed.alias("t")]).select(
+        bad = pl.DataFrame([raw.alias("c"), typed.alias("t")]).select(
             self.unparsed_expr(pl.col("c"), pl.col("t")).alias(raw.name)).to_series()
+        if self.type == "integer" and bad.any():
+            rows = bad.arg_true()
+            bad = bad.scatter(rows, ~self.big_integers(raw.gather(rows)))
+        return bad
 
     def keys(self, raw: "pl.Series") -> "pl.Series":
         """Canonical key text of a column of raw cells (null: missing or not of the type):
         equal logical values, equal keys."""
         import polars as pl
 
+        raw = raw.cast(pl.Utf8)
         c = pl.col(raw.name)
-        frame = raw.cast(pl.Utf8).to_frame()
+        frame = raw.to_frame()
         if self.type in ("string", "any") and self.format == "default":
             return frame.select(self.present_expr(c)).to_series()
         if self.type == "integer":
-            text = _number_text_expr(self, self.present_expr(c))
-            canonical = text.str.replace(r"^\+?(-?)0*([0-9])", "${1}${2}")
-            fits = self.typed_expr(c)
-            big = pl.when(self._big_expr(c)).then(canonical)
-            return frame.select(pl.coalesce(fits.cast(pl.Utf8), big).alias(raw.name)).to_series()
+            typed = frame.select(self.typed_expr(c)).to_series()
+            keys = typed.cast(pl.Utf8)
+            odd = frame.select(self.unparsed_expr(c, pl.lit(typed))).to_series()
+            if odd.any():  # beyond 64 bits: keyed by their own canonical text
+                rows = odd.arg_true()
+                keys = keys.scatter(rows, [self.key_of(v) for v in raw.gather(rows).to_list()])
+            return keys.alias(raw.name)
         text = frame.select(self.present_expr(c)).to_series()
         return self._by_value(text, lambda v: self.key(self.parse(v)), pl.Utf8).alias(raw.name)
 
@@ -1047,20 +1064,26 @@ def _v_string(f: Field, text: "pl.Expr") -> "pl.Expr":
 
 
 def _v_integer(f: Field, text: "pl.Expr") -> "pl.Expr":
+    """polars reads exactly INTEGER_RE as an integer (a test holds the two equal); beyond 64
+    bits it gives null, and `unparsed` tells those apart."""
     import polars as pl
 
-    s = _number_text_expr(f, text)
-    return pl.when(s.str.contains(INTEGER_RE)).then(s.cast(pl.Int64, strict=False))
+    return _number_text_expr(f, text).cast(pl.Int64, strict=False)
 
 
 def _v_number(f: Field, text: "pl.Expr") -> "pl.Expr":
+    """polars reads exactly NUMBER_RE as a finite number (a test holds the two equal); of the
+    words it reads as NaN and infinities, only Table Schema's spellings stand."""
     import polars as pl
 
     s = _number_text_expr(f, text)
-    special = s.str.to_lowercase().replace_strict(
-        {"nan": float("nan"), "inf": float("inf"), "+inf": float("inf"), "-inf": float("-inf")},
-        default=None, return_dtype=pl.Float64)
-    return pl.coalesce(special, pl.when(s.str.contains(NUMBER_RE)).then(s.cast(pl.Float64, strict=False)))
+    value = s.cast(pl.Float64, strict=False)
+    return pl.when(value.is_finite()).then(value).when(s.is_in(SPECIAL_SPELLINGS)).then(value)
+
+
+# every case of "nan", "inf", "+inf", "-inf" (Table Schema: "case need not be respected")
+SPECIAL_SPELLINGS = sorted({"".join(c) for word in NUMBER_SPECIALS
+                            for c in itertools.product(*[(ch.lower(), ch.upper()) for ch in word])})
 
 
 def _v_boolean(f: Field, text: "pl.Expr") -> "pl.Expr":

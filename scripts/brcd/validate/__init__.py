@@ -23,7 +23,7 @@ from brcd.fields import field_of
 from brcd.package import Package, load_package
 from brcd.report import Issue, Report
 from brcd.validate.cells import check_text, typed_frame
-from brcd.validate.checks import check_rules, row_rules
+from brcd.validate.checks import check_rules, row_rules, typed_columns
 from brcd.validate.collector import Collector
 from brcd.validate.descriptor import check_hashes, start_profile_check
 from brcd.validate.keys import check_foreign_keys, check_list_references, check_unique, kept_fields
@@ -49,6 +49,7 @@ def validate_package(package: "str | Path | Package | None", *, max_errors: int 
     _import_soon("pandera.polars", without=("pandas", "hypothesis"), then=_first_pandera_validation)  # overlapped with reading the first tables
     digests: dict = {}
     tables: dict[str, Table | None] = {}
+    typed: dict[str, pl.DataFrame] = {}  # table -> the typed columns the rules read after reading
     # every file is read and its first slice begun before any rows are checked, in the order
     # of `_check_order`: small tables are checked while the big ones are being parsed
     read = [(res, read_table(res, out, digests)) for res in _check_order(pkg.resources)]
@@ -58,9 +59,9 @@ def validate_package(package: "str | Path | Package | None", *, max_errors: int 
     _imported("pandera.polars")
     for res, table in read:
         if table is not None:
-            table = _check_rows(table, kept_fields(res, pkg), pkg, out)
+            table = _check_rows(table, kept_fields(res, pkg), pkg, out, typed)
         tables[res.name] = table
-    _check_keys(tables, pkg, out)
+    _check_keys(tables, pkg, typed, out)
     _check_row_counts(pkg, tables, out)
     check_hashes(pkg, out, {name: fut.result() for name, fut in digests.items()})
     finish_profile_check(out)
@@ -77,7 +78,7 @@ def _check_row_counts(package: Package, tables: "dict[str, Table | None]", out) 
                           message=f"datapackage.json declares {declared} rows, the file has {len(table.lines)}."))
 
 
-def _check_keys(tables: "dict[str, Table | None]", package: Package, out) -> None:
+def _check_keys(tables: "dict[str, Table | None]", package: Package, typed: dict, out) -> None:
     """Unique and primary keys, foreign keys and lists of ids, and the rules that read other
     rows, of every table, two checks at a time (polars leaves the GIL, and most of a check's
     work is on one core); the biggest tables first, each check's issues collected apart and
@@ -88,7 +89,7 @@ def _check_keys(tables: "dict[str, Table | None]", package: Package, out) -> Non
     for table in sorted((t for t in tables.values() if t is not None), key=lambda t: -len(t.lines)):
         jobs.append((check_unique, table, (table,)))
         jobs += [(check, table, (table, tables)) for check in (check_foreign_keys, check_list_references)]
-        jobs.append((check_rules, table, (table, tables, package)))
+        jobs.append((check_rules, table, (table, tables, package, typed)))
 
     def run(job: tuple) -> Collector:
         check, table, args = job
@@ -180,32 +181,40 @@ def _imported(module: str) -> None:
         thread.join()
 
 
-def _check_rows(table: "Table", keep: list[str], package: Package, out) -> "Table":
+def _check_rows(table: "Table", keep: list[str], package: Package, out, typed: dict) -> "Table":
     """Check the table's rows slice by slice; keep `keep` columns for the key checks and the
     rules that read other rows. When the fast reader gives up on a slice, the whole table is
     read again by the exact one and checked afresh."""
 
     tmp = Collector(limit=out.limit, order=out.order)
     try:
-        _check_slices(table, keep, package, tmp)
+        _check_slices(table, keep, package, tmp, typed)
     except Fallback:
         tmp = Collector(limit=out.limit, order=out.order)
         table = table.fallback(tmp)
-        _check_slices(table, keep, package, tmp)
+        _check_slices(table, keep, package, tmp, typed)
     out.merge(tmp)
     table.source = table.fallback = None  # the file's bytes can go
     return table
 
 
-def _check_slices(table: "Table", keep: list[str], package: Package, out) -> None:
+def _check_slices(table: "Table", keep: list[str], package: Package, out, typed_kept: dict) -> None:
+    import polars as pl
+
     kept: list[pl.DataFrame] = []
+    wanted = typed_columns(table.resource, package)
+    slices: list[pl.DataFrame] = []
     plan: dict = {}  # the table's pandera models, made for its first slice
     for _ in table.chunks(out):
         typed = typed_frame(table, out)
         _guarded(check_text, table, out, table, out)
         _guarded(_check_model, table, out, table, typed, package, out, plan)
         table.keep(keep, kept)
+        if wanted:
+            slices.append(typed.select(wanted))
     table.finish(kept)
+    if wanted:
+        typed_kept[table.name] = pl.concat(slices, rechunk=False) if slices else None
 
 
 def _guarded(check, table: "Table", out, *args) -> None:

@@ -50,26 +50,25 @@ def typed_frame(table: Table, out: Collector) -> "pl.DataFrame":
         if kind == "required":
             out.add_rows(int(n), rows, lambda r, name=name: table.issue(
                 "constraint-error", r, name, f"{name} is empty: a value is required.", raw[name][r]))
-        else:
-            out.add_rows(int(n), rows, lambda r, name=name, want=f.words: table.issue(
-                "type-error", r, name, f"{raw[name][r]!r} is not {want}.", raw[name][r]))
-    _check_big_integers(table, fields, both, out)
+            continue
+        if f.type == "integer":
+            rows = _without_big_integers(table, f, rows, out)
+        out.add_rows(len(rows), rows, lambda r, name=name, want=f.words: table.issue(
+            "type-error", r, name, f"{raw[name][r]!r} is not {want}.", raw[name][r]))
     return typed
 
 
-def _check_big_integers(table: Table, fields: list, both: "pl.DataFrame", out: Collector) -> None:
-    """Integers beyond 64 bits are integers (Table Schema sets no limit) but have no place in
-    the typed Int64 column: their constraints are checked here, one cell at a time."""
-    import polars as pl
-
-    for f in fields:
-        if f.type != "integer" or not (f.bounds or f.enum is not None):
-            continue
-        big = both.select(f._big_expr(pl.col(f.name)) & pl.lit(pl.Series(table.ok))).to_series()
-        for r in np.flatnonzero(big.to_numpy()):
-            raw = table.frame[f.name][int(r)]
-            for tag, words in f.constraint_failures(f.read(raw)):
-                out.add(table.issue("constraint-error", int(r), f.name, f"{raw!r} {words} (constraint {tag})", raw))
+def _without_big_integers(table: Table, f, rows: np.ndarray, out: Collector) -> np.ndarray:
+    """`rows` less the integers beyond 64 bits among them: integers all the same (Table Schema
+    sets no limit), with no place in the typed Int64 column, so their constraints are checked
+    here, one cell at a time."""
+    column = table.frame[f.name]
+    big = f.big_integers(column.gather(rows)).to_numpy()
+    for r in rows[big]:
+        cell = column[int(r)]
+        for tag, words in f.constraint_failures(f.read(cell)):
+            out.add(table.issue("constraint-error", int(r), f.name, f"{cell!r} {words} (constraint {tag})", cell))
+    return rows[~big]
 
 
 def free_text_fields(table: Table) -> list[str]:

@@ -535,9 +535,17 @@ def kept_columns(resource: "Resource", package: "Package") -> set[str]:
 
 # --- running the rules after reading ------------------------------------------------------------
 
-def check_rules(table, tables: dict, package: "Package", out) -> None:
+def typed_columns(resource: "Resource", package: "Package") -> list[str]:
+    """The columns of `kept_columns` kept typed from every slice (the others, strings, are the
+    raw cells the readers keep anyway)."""
+    want = kept_columns(resource, package)
+    return [f.name for f in resource_fields(resource) if f.name in want and f.type not in ("string", "any")]
+
+
+def check_rules(table, tables: dict, package: "Package", typed: dict, out) -> None:
     """The table, reference and citation rules declared on `table`'s resource, over the
-    columns kept from every slice (`kept_columns`)."""
+    columns kept from every slice (`kept_columns`; `typed`: table name -> the `typed_columns`
+    of its rows, parsed as the slices were checked)."""
     import polars as pl
 
     for b in bind(table.resource, package):
@@ -546,36 +554,48 @@ def check_rules(table, tables: dict, package: "Package", out) -> None:
         if b.rule.scope == "cited":
             _check_cited(b, table, tables, out)
             continue
-        frame = _typed(table, b.own_columns())
+        frame = _typed(table, b.own_columns(), typed)
+        at = np.arange(frame.height)  # the rows of `table` that `frame` holds
         if b.rule.scope == "reference":
             target = tables.get(b.target)
             if target is None or target.frame is None:
                 continue  # the referenced table is missing or unreadable: reported on its own
-            ref = _typed(target, [b.target_key, *b.reference_columns()]).with_columns(_keys(target, b.target_key).alias("_key"))
-            ref = ref.filter(pl.col("_key").is_not_null()).unique("_key", keep="first", maintain_order=True)
-            frame = b.rule.context(b, frame.with_columns(_keys(table, b.col(b.rule.via)).alias("_key")), ref)
-        else:
-            frame = b.rule.context(b, frame.with_columns(_keys(table, b.col("id")).alias("_id"),
-                                                         _keys(table, b.col("parent")).alias("_parent")))
+            keys = _keys(table, b.col(b.rule.via))
+            at = np.flatnonzero(keys.is_not_null().to_numpy())
+            ref_keys = _keys(target, b.target_key)
+            wanted = ref_keys.is_in(keys.gather(at).unique().implode()).fill_null(False).to_numpy()
+            ref = _typed(target, [b.target_key, *b.reference_columns()], typed).filter(pl.Series(wanted)) \
+                .with_columns(ref_keys.filter(pl.Series(wanted)).alias("_key"))
+            ref = ref.unique("_key", keep="first", maintain_order=True)
+            frame = b.rule.context(b, frame[at].with_columns(keys.gather(at).alias("_key")), ref)
+        else:  # a parent and its parts: the rows naming a parent and the rows they name
+            ids, parents = _keys(table, b.col("id")), _keys(table, b.col("parent"))
+            involved = parents.is_not_null() | ids.is_in(parents.drop_nulls().unique().implode())
+            at = np.flatnonzero(involved.fill_null(False).to_numpy())
+            frame = b.rule.context(b, frame[at].with_columns(ids.gather(at).alias("_id"),
+                                                             parents.gather(at).alias("_parent")))
         for column, mask in b.rule.check(b, frame).items():
-            rows = np.flatnonzero(mask.to_numpy() & table.row_ok[: len(mask)])
-            if not len(rows):
+            hit = np.flatnonzero(mask.to_numpy() & table.row_ok[at])
+            if not len(hit):
                 continue
 
-            def make(i: int, rows=rows, column=column, frame=frame):
-                r = int(rows[i])
-                return table.issue(b.code, r, column, b.rule.explain(b, frame.row(r, named=True), column),
-                                   table.frame[column][r])
+            def make(i: int, hit=hit, column=column, frame=frame):
+                r = int(hit[i])
+                return table.issue(b.code, int(at[r]), column, b.rule.explain(b, frame.row(r, named=True), column),
+                                   table.frame[column][int(at[r])])
 
-            out.add_many(len(rows), (make(i) for i in range(min(len(rows), out.limit or len(rows)))))
+            out.add_many(len(hit), (make(i) for i in range(min(len(hit), out.limit or len(hit)))))
 
 
-def _typed(table, columns: list[str]) -> "pl.DataFrame":
-    """The kept raw columns of a read table, typed."""
+def _typed(table, columns: list[str], typed: dict) -> "pl.DataFrame":
+    """The kept columns of a read table, typed (those kept typed, as kept; the others parsed
+    from the kept raw cells)."""
     import polars as pl
 
     models = {f.name: f for f in resource_fields(table.resource)}
-    return pl.DataFrame([models[c].typed(table.frame[c].cast(pl.Utf8)) for c in dict.fromkeys(columns)])
+    kept = typed.get(table.name)
+    return pl.DataFrame([kept[c] if kept is not None and c in kept.columns else models[c].typed(table.frame[c])
+                         for c in dict.fromkeys(columns)])
 
 
 def _keys(table, column: str) -> "pl.Series":
