@@ -170,6 +170,16 @@ def test_missing_values_are_the_schemas_and_an_empty_cell_is_missing_only_when_l
 
 # --- constraints on logical values --------------------------------------------------------
 
+def test_categories_are_the_values_allowed():
+    """Table Schema v2 `categories` (plain or labelled) allow only their values."""
+    kind = Field.of({"name": "x", "type": "string", "categories": ["a", {"value": "b", "label": "Bee"}]})
+    assert kind.problems("b") == [] and kind.problems("c")[0][0] == "categories"
+    codes = Field.of({"name": "x", "type": "integer", "categories": [1, 2]})
+    assert codes.problems("02") == [] and codes.problems("3")[0][0] == "categories"
+    with pytest.raises(BrcdError):
+        Field.of({"name": "x", "type": "date", "categories": ["2020-01-01"]})
+
+
 def test_bounds_on_dates_datetimes_and_times_compare_values():
     when = Field.of({"name": "x", "type": "datetime", "constraints": {"minimum": "2020-01-01T00:00:00Z",
                                                                        "maximum": "2020-12-31T23:59:59+05:00"}})
@@ -273,3 +283,22 @@ def test_duckdb_reads_each_cell_as_the_model_does(descriptor, schema, cells):
             assert value == want.replace(tzinfo=None), cell
         else:
             assert value == want, (cell, value, want)
+
+
+def test_polars_reads_exactly_the_lexical_forms_of_numbers_and_integers():
+    """`typed_expr` casts numbers and integers without a regular expression: polars' own
+    grammar must be Table Schema's, on every short string of the characters that matter."""
+    import itertools
+    import re
+
+    from brcd.fields import INTEGER_RE, NUMBER_RE
+
+    cells = ["".join(p) for n in range(1, 6) for p in itertools.product("01+-.eE", repeat=n)]
+    cells += ["nan", "NaN", "INF", "-inf", "+Inf", "infinity", "Infinity", "+nan", "-nan", "in", "na"]
+    number, integer = Field.of({"name": "x", "type": "number"}), Field.of({"name": "x", "type": "integer"})
+    raw = pl.Series("x", cells)
+    for field, pattern in ((number, NUMBER_RE), (integer, INTEGER_RE)):
+        read = field.unparsed(raw).to_list()
+        for cell, bad in zip(cells, read):
+            lexical = bool(re.match(pattern, cell)) or (field is number and cell.lower() in ("nan", "inf", "-inf", "+inf"))
+            assert bad != lexical, (field.type, cell)

@@ -181,3 +181,10 @@ def test_upstream_frictionless_accepts_the_rule_declarations(tmp_path):
     import json
 
     assert json.loads(out.stdout)["valid"] is True, out.stdout[-2000:]
+
+
+def test_categories_allow_only_their_values(tmp_path):
+    schema = table({"name": "kind", "type": "string", "categories": [{"value": "a", "label": "Alpha"}, "b"]},
+                   {"name": "code", "type": "integer", "categories": [1, 2]})
+    pkg = write_package(tmp_path / "p", {"t": (schema, [["a", "1"], ["c", "02"], ["b", "3"]])})
+    assert errors(pkg) == [("t", 3, "kind", "constraint-error"), ("t", 4, "code", "constraint-error")]

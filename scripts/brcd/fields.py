@@ -160,6 +160,7 @@ class Field:
     bounds: dict[str, Any] = field(default_factory=dict)  # minimum... as logical values
     enum: tuple[Any, ...] | None = None                     # logical values
     enum_keys: frozenset[str] = frozenset()
+    categories: tuple[Any, ...] | None = None               # Table Schema v2 `categories`: the values allowed
     pattern: str | None = None  # anchored for polars (whose $ is the end of the text): the whole value must match
 
     # --- construction ------------------------------------------------------------------
@@ -277,12 +278,32 @@ class Field:
                 _polars_regex_check(pattern)
             except (re.error, ValueError) as exc:
                 raise broken("pattern", f"is not a regular expression brcd can run ({exc})") from None
+        categories = self._categories(label, where)
         keys = frozenset(self.key(v) for v in enum) if enum is not None else frozenset()
+        object.__setattr__(self, "categories", categories)
         object.__setattr__(self, "bounds", bounds)
         object.__setattr__(self, "enum", enum)
         object.__setattr__(self, "enum_keys", keys)
         object.__setattr__(self, "pattern", pattern)
         return self
+
+    def _categories(self, label: str, where: "str | Path | None") -> tuple[Any, ...] | None:
+        """Table Schema v2 `categories` (values, or {value, label} objects) of a string or
+        integer field: its values must be among them."""
+        declared = self.descriptor.get("categories")
+        if declared is None:
+            return None
+        if self.type not in ("string", "integer"):
+            raise schema_error(f"{label}: categories apply to string and integer fields, not {self.type}.", where,
+                               "remove categories or change the type.", code="schema-error")
+        if not isinstance(declared, list) or not declared:
+            raise schema_error(f"{label}: categories must be a non-empty list.", where, "list the categories.",
+                               code="schema-error")
+        try:
+            return tuple(self.constant(c["value"] if isinstance(c, dict) else c) for c in declared)
+        except (Unparsed, TypeError, KeyError):
+            raise schema_error(f"{label}: categories hold a value that is not {self.words}.", where,
+                               "give each category a value of the field's type.", code="schema-error") from None
 
     def constant(self, value: Any) -> Any:
         """A value written in the schema (a bound, an enum item) as a logical value: a string
@@ -376,6 +397,8 @@ class Field:
         failed = []
         if self.enum is not None and self.key(value) not in self.enum_keys:
             failed.append("enum")
+        if self.categories is not None and self.key(value) not in {self.key(c) for c in self.categories}:
+            failed.append("categories")
         if self.pattern is not None and not re.fullmatch(self.constraints["pattern"], value):
             failed.append("pattern")
         failed += [key for key, bound in self.bounds.items()
@@ -393,6 +416,8 @@ class Field:
             return "is empty: a value is required."
         if tag == "enum":
             return f"is not one of: {', '.join(map(str, cons['enum']))}."
+        if tag == "categories":
+            return f"is not one of the field's categories: {', '.join(map(str, self.categories))}."
         if tag == "pattern":
             return f"does not match the pattern {cons['pattern']}."
         if tag in BOUND_WORDS:

@@ -212,6 +212,7 @@ def _check_slices(table: "Table", keep: list[str], package: Package, out, typed_
         table.keep(keep, kept)
         if wanted:
             slices.append(typed.select(wanted))
+            table.keep(wanted, [])  # their lines in rows that span several (their text is not kept)
     table.finish(kept)
     if wanted:
         typed_kept[table.name] = pl.concat(slices, rechunk=False) if slices else None

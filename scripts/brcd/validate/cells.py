@@ -74,7 +74,8 @@ def _without_big_integers(table: Table, f, rows: np.ndarray, out: Collector) -> 
 def free_text_fields(table: Table) -> list[str]:
     """Strings without a format, an enum or a pattern (those catch stray characters themselves)."""
     return [f.name for f in resource_fields(table.resource)
-            if f.type == "string" and f.format == "default" and f.enum is None and f.pattern is None]
+            if f.type == "string" and f.format == "default" and f.enum is None and f.pattern is None
+            and f.categories is None]
 
 
 def _is_formula(c: "pl.Expr") -> "pl.Expr":

@@ -16,8 +16,9 @@ Scopes: a `row` rule reads one row (through the generated pandera model, slice b
 `table` rule compares rows of its own table (the parts of a parent row); a `reference` rule
 reads the row a foreign key points at (its `reference` roles are columns of that table). The
 last two run once all tables are read (`check_rules`), on the columns `kept_columns` asks the
-readers to keep. A rule's check gives `{column: mask}`, True where a row breaks the rule;
-empty cells never break a rule (`required` is the schema's business).
+readers to keep (text) and those `typed_columns` keeps typed (numbers, dates). A rule's check
+gives `{column: mask}`, True where a row breaks the rule; empty cells never break a rule
+(`required` is the schema's business).
 """
 
 from __future__ import annotations
@@ -516,8 +517,8 @@ def row_rules(resource: "Resource", package: "Package | None" = None) -> list[Bi
     return [b for b in bind(resource, package) if b.rule.scope == "row"]
 
 
-def kept_columns(resource: "Resource", package: "Package") -> set[str]:
-    """Columns of `resource` the rules run after reading need once its rows are gone."""
+def rule_columns(resource: "Resource", package: "Package") -> set[str]:
+    """Columns of `resource` the rules that run after reading need once its rows are gone."""
     want: set[str] = set()
     for b in bind(resource, package):
         if b.rule.scope != "row":
@@ -533,14 +534,26 @@ def kept_columns(resource: "Resource", package: "Package") -> set[str]:
     return want
 
 
-# --- running the rules after reading ------------------------------------------------------------
+def _filled_in(resource: "Resource", package: "Package") -> set[str]:
+    """Columns a citation rule needs filled in: read as raw cells (an empty cell is missing)."""
+    return {c for b in bind(resource, package) if b.rule.scope == "cited" for c in b.cols("required")}
+
+
+def kept_columns(resource: "Resource", package: "Package") -> set[str]:
+    """The `rule_columns` kept as raw cells (text: keys, ids, what a citation must fill in)."""
+    want = rule_columns(resource, package)
+    return {f.name for f in resource_fields(resource) if f.name in want and f.type in ("string", "any")} \
+        | _filled_in(resource, package)
+
 
 def typed_columns(resource: "Resource", package: "Package") -> list[str]:
-    """The columns of `kept_columns` kept typed from every slice (the others, strings, are the
-    raw cells the readers keep anyway)."""
-    want = kept_columns(resource, package)
-    return [f.name for f in resource_fields(resource) if f.name in want and f.type not in ("string", "any")]
+    """The other `rule_columns`, kept typed from every slice (numbers, dates: 8 bytes a cell,
+    not their text)."""
+    raw = kept_columns(resource, package)
+    return [f.name for f in resource_fields(resource) if f.name in rule_columns(resource, package) - raw]
 
+
+# --- running the rules after reading ------------------------------------------------------------
 
 def check_rules(table, tables: dict, package: "Package", typed: dict, out) -> None:
     """The table, reference and citation rules declared on `table`'s resource, over the
@@ -581,10 +594,18 @@ def check_rules(table, tables: dict, package: "Package", typed: dict, out) -> No
 
             def make(i: int, hit=hit, column=column, frame=frame):
                 r = int(hit[i])
-                return table.issue(b.code, int(at[r]), column, b.rule.explain(b, frame.row(r, named=True), column),
-                                   table.frame[column][int(at[r])])
+                row = frame.row(r, named=True)
+                value = table.frame[column][int(at[r])] if column in table.frame.columns else _text(row[column])
+                return table.issue(b.code, int(at[r]), column, b.rule.explain(b, row, column), value)
 
             out.add_many(len(hit), (make(i) for i in range(min(len(hit), out.limit or len(hit)))))
+
+
+def _text(value: Any) -> str | None:
+    """A typed value as a cell would write it (the issue's `value` of a column kept typed)."""
+    if value is None:
+        return None
+    return value.isoformat() if isinstance(value, (dt.date, dt.datetime, dt.time)) else str(value)
 
 
 def _typed(table, columns: list[str], typed: dict) -> "pl.DataFrame":

@@ -48,6 +48,8 @@ def column_checks(field: Field) -> list["pa.Check"]:
     checks = []
     if field.enum is not None:
         checks.append(pa.Check.isin(field.enum_vector(), error="enum"))
+    if field.categories is not None:
+        checks.append(pa.Check.isin([field.vector_value(c) for c in field.categories], error="categories"))
     if field.pattern is not None:
         checks.append(pa.Check.str_matches(field.pattern, error="pattern"))
     for key in field.bounds:
@@ -259,7 +261,7 @@ def failures(resource: "Resource", typed: "pl.DataFrame", context: "pl.DataFrame
         # the checks worth running once per value: patterns, lengths and enums of strings (a
         # comparison of numbers or dates costs less per row than finding the distinct values)
         names = [f.name for f in resource_fields(resource) if f.type == "string"
-                 and {"pattern", "minLength", "maxLength", "enum"} & set(f.constraints)]
+                 and ({"pattern", "minLength", "maxLength", "enum"} & set(f.constraints) or f.categories is not None)]
         height = typed.height
         if height > 1000 and names:
             approx = typed.select(pl.col(n).approx_n_unique() for n in names).row(0)
