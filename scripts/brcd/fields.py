@@ -486,46 +486,47 @@ class Field:
             return pl.Datetime("us", "UTC")
         return getattr(pl, self.kind.dtype)
 
-    def missing_expr(self, c: "pl.Expr") -> "pl.Expr":
+    def missing_expr(self, c: "pl.Expr", blanks: bool = True) -> "pl.Expr":
         """True where a raw cell (of the column `c`) is missing. An empty cell is null or ""
-        (a quoted empty cell), whichever the reader gives."""
+        (a quoted empty cell), whichever the reader gives; `blanks=False` when the caller
+        knows no cell is "" (one comparison of text less)."""
         import polars as pl
 
-        empty = c.is_null() | (c == "")
+        empty = c.is_null() | (c == "") if blanks else c.is_null()
         if self.missing_values == DEFAULT_MISSING:
             return empty
         others = [v for v in self.missing_values if v != ""]
         mask = c.is_in(others).fill_null(False) if others else pl.lit(False)
         return mask | empty if "" in self.missing_values else mask
 
-    def present_expr(self, c: "pl.Expr") -> "pl.Expr":
+    def present_expr(self, c: "pl.Expr", blanks: bool = True) -> "pl.Expr":
         """The raw cells that are not missing, as text (missing ones null; an empty cell that
-        is not a missing value is the text "")."""
+        is not a missing value is the text ""). `blanks`: as for `missing_expr`."""
         import polars as pl
 
         if self.missing_values == DEFAULT_MISSING:
-            return pl.when(c != "").then(c)
+            return pl.when(c != "").then(c) if blanks else c
         text = c if "" in self.missing_values else c.fill_null("")
-        return pl.when(~self.missing_expr(c)).then(text)
+        return pl.when(~self.missing_expr(c, blanks)).then(text)
 
     @property
     def vectorised(self) -> bool:
         """Whether `typed_expr` parses the cells in polars (else `typed` maps distinct values)."""
         return self.type in VECTOR_TYPES and self.format == "default"
 
-    def typed_expr(self, c: "pl.Expr") -> "pl.Expr":
+    def typed_expr(self, c: "pl.Expr", blanks: bool = True) -> "pl.Expr":
         """Logical values of the raw cells of `c`, as `dtype`: null where a cell is missing or
-        does not parse. Only for `vectorised` fields."""
-        return _VECTOR[self.type](self, self.present_expr(c))
+        does not parse. Only for `vectorised` fields. `blanks`: as for `missing_expr`."""
+        return _VECTOR[self.type](self, self.present_expr(c, blanks))
 
-    def unparsed_expr(self, c: "pl.Expr", typed: "pl.Expr") -> "pl.Expr":
+    def unparsed_expr(self, c: "pl.Expr", typed: "pl.Expr", blanks: bool = True) -> "pl.Expr":
         """True where a present cell of `c` has no typed value (`typed`): not of the type,
         except for an integer beyond 64 bits (see `big_integers`)."""
         import polars as pl
 
         if not self.checks_type:
             return pl.lit(False)
-        return self.present_expr(c).is_not_null() & typed.is_null()
+        return self.present_expr(c, blanks).is_not_null() & typed.is_null()
 
     def big_integers(self, raw: "pl.Series") -> "pl.Series":
         """True where a cell (of an integer field) is an integer beyond 64 bits: it has no
@@ -575,6 +576,8 @@ class Field:
         c = pl.col(raw.name)
         frame = raw.to_frame()
         if self.type in ("string", "any") and self.format == "default":
+            if self.missing_values == DEFAULT_MISSING and not (raw == "").any():
+                return raw  # the text is the key: no copy
             return frame.select(self.present_expr(c)).to_series()
         if self.type == "integer":
             typed = frame.select(self.typed_expr(c)).to_series()
@@ -1103,7 +1106,9 @@ def _v_number(f: Field, text: "pl.Expr") -> "pl.Expr":
 
     s = _number_text_expr(f, text)
     value = s.cast(pl.Float64, strict=False)
-    return pl.when(value.is_finite()).then(value).when(s.is_in(SPECIAL_SPELLINGS)).then(value)
+    # beyond a double's range (1e400) a number reads as an infinity: digits tell it from a word
+    return pl.when(value.is_finite()).then(value).when(s.is_in(SPECIAL_SPELLINGS)).then(value) \
+        .when(value.is_infinite() & s.str.contains("[0-9]")).then(value)
 
 
 # every case of "nan", "inf", "+inf", "-inf" (Table Schema: "case need not be respected")

@@ -33,7 +33,7 @@ from synth import write_package  # noqa: E402
 REPO = Path(__file__).resolve().parents[2]
 # The floor: polars reading the file with every column a string, nothing checked.
 POLARS_READ = ("import sys, polars as pl; "
-               "print(pl.read_csv(sys.argv[1], infer_schema=False, missing_utf8_is_empty_string=False).height)")
+               "print(pl.read_csv(sys.argv[1], infer_schema=False).height)")
 BRCD = [sys.executable, "-m", "brcd"]
 
 

@@ -280,10 +280,17 @@ def district_points(b: Binding, df: "pl.DataFrame", ref: "pl.DataFrame") -> "pl.
     lat, lon, area = (b.col(r) for r in ("ref_lat", "ref_lon", "ref_area"))
     d = ref.filter(pl.col(lat).is_not_null() & pl.col(lon).is_not_null())
     areas = d[area].to_list() if area else [None] * d.height
-    points = pl.DataFrame({"_key": d["_key"], "_ref_lat": d[lat], "_ref_lon": d[lon],
-                           "_ref_radius": [geo.district_radius_km(a) for a in areas]},
-                          schema={"_key": pl.Utf8, "_ref_lat": pl.Float64, "_ref_lon": pl.Float64, "_ref_radius": pl.Float64})
-    return df.join(points, on="_key", how="left", maintain_order="left")
+    radius = pl.Series([geo.district_radius_km(a) for a in areas], dtype=pl.Float64)
+    return df.with_columns(_lookup(d["_key"], values, name) for values, name in
+                           ((d[lat], "_ref_lat"), (d[lon], "_ref_lon"), (radius, "_ref_radius")))
+
+
+def _lookup(keys: "pl.Series", values: "pl.Series", name: str) -> "pl.Expr":
+    """`values` by `keys`, looked up for each row's `_key` (null where not found): cheaper
+    than a join, and the result keeps the frame's chunks."""
+    import polars as pl
+
+    return pl.col("_key").replace_strict(keys, values, default=None, return_dtype=values.dtype).alias(name)
 
 
 def after_referenced_start(b: Binding, df: "pl.DataFrame") -> dict:
@@ -302,8 +309,7 @@ def referenced_start(b: Binding, df: "pl.DataFrame", ref: "pl.DataFrame") -> "pl
     """Beside each row, the start date of the row its foreign key names."""
     import polars as pl
 
-    starts = ref.select(pl.col("_key"), pl.col(b.col("ref_start")).alias("_ref_start"))
-    return df.join(starts, on="_key", how="left", maintain_order="left")
+    return df.with_columns(_lookup(ref["_key"], ref[b.col("ref_start")], "_ref_start"))
 
 
 def iso_4217() -> set[str]:
@@ -561,32 +567,40 @@ def check_rules(table, tables: dict, package: "Package", typed: dict, out) -> No
     of its rows, parsed as the slices were checked)."""
     import polars as pl
 
+    waves: dict[tuple, tuple] = {}  # (id, parent) -> their keys and the rows of parents and parts
     for b in bind(table.resource, package):
         if b.rule.scope == "row" or table.frame is None:
             continue
         if b.rule.scope == "cited":
             _check_cited(b, table, tables, out)
             continue
-        frame = _typed(table, b.own_columns(), typed)
+        via = b.col(b.rule.via) if b.rule.via else None
+        frame = _typed(table, [c for c in b.own_columns() if c != via], typed)
         at = np.arange(frame.height)  # the rows of `table` that `frame` holds
         if b.rule.scope == "reference":
             target = tables.get(b.target)
             if target is None or target.frame is None:
                 continue  # the referenced table is missing or unreadable: reported on its own
-            keys = _keys(table, b.col(b.rule.via))
-            at = np.flatnonzero(keys.is_not_null().to_numpy())
-            ref_keys = _keys(target, b.target_key)
-            wanted = ref_keys.is_in(keys.gather(at).unique().implode()).fill_null(False).to_numpy()
-            ref = _typed(target, [b.target_key, *b.reference_columns()], typed).filter(pl.Series(wanted)) \
-                .with_columns(ref_keys.filter(pl.Series(wanted)).alias("_key"))
-            ref = ref.unique("_key", keep="first", maintain_order=True)
-            frame = b.rule.context(b, frame[at].with_columns(keys.gather(at).alias("_key")), ref)
+            keys = _keys(table, via)
+            present = keys.is_not_null()
+            ref_keys = _keys(target, b.target_key).cast(pl.Utf8)
+            wanted = ref_keys.is_in(keys.unique().drop_nulls().cast(pl.Utf8).implode()).fill_null(False)
+            ref = _typed(target, [b.target_key, *b.reference_columns()], typed).filter(wanted) \
+                .with_columns(ref_keys.filter(wanted).alias("_key")).unique("_key", keep="first", maintain_order=True)
+            frame = frame.with_columns(keys.alias("_key"), table.frame[via].alias(via))
+            if not present.all():
+                at = np.flatnonzero(present.to_numpy())
+                frame = frame.filter(present)
+            frame = b.rule.context(b, frame, ref)
         else:  # a parent and its parts: the rows naming a parent and the rows they name
-            ids, parents = _keys(table, b.col("id")), _keys(table, b.col("parent"))
-            involved = parents.is_not_null() | ids.is_in(parents.drop_nulls().unique().implode())
-            at = np.flatnonzero(involved.fill_null(False).to_numpy())
-            frame = b.rule.context(b, frame[at].with_columns(ids.gather(at).alias("_id"),
-                                                             parents.gather(at).alias("_parent")))
+            pair = (b.col("id"), b.col("parent"))
+            if pair not in waves:
+                ids, parents = _keys(table, pair[0]), _keys(table, pair[1])
+                involved = parents.is_not_null() | ids.is_in(parents.drop_nulls().unique().implode())
+                at = np.flatnonzero(involved.fill_null(False).to_numpy())
+                waves[pair] = (at, ids.gather(at), parents.gather(at))
+            at, ids, parents = waves[pair]
+            frame = b.rule.context(b, frame[at].with_columns(ids.alias("_id"), parents.alias("_parent")))
         for column, mask in b.rule.check(b, frame).items():
             hit = np.flatnonzero(mask.to_numpy() & table.row_ok[at])
             if not len(hit):
@@ -620,10 +634,16 @@ def _typed(table, columns: list[str], typed: dict) -> "pl.DataFrame":
 
 
 def _keys(table, column: str) -> "pl.Series":
+    """Keys of a kept column: its logical values' canonical text (a column of text kept as
+    a Categorical stays one: its text is its key)."""
     import polars as pl
 
     model = next(f for f in resource_fields(table.resource) if f.name == column)
-    return model.keys(table.frame[column].cast(pl.Utf8))
+    raw = table.frame[column]
+    if raw.dtype == pl.Categorical and model.type == "string" and model.format == "default" \
+            and model.missing_values == ("",) and not (raw.unique().cast(pl.Utf8) == "").any():
+        return raw
+    return model.keys(raw)
 
 
 def _check_cited(b: Binding, table, tables: dict, out) -> None:
