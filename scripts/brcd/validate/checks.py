@@ -143,6 +143,18 @@ def not_in_future(b: Binding, df: "pl.DataFrame") -> dict:
     return out
 
 
+def not_before_floor(b: Binding, df: "pl.DataFrame") -> dict:
+    """Dates before the floor the declaration gives (`floor`, a date)."""
+    import polars as pl
+
+    floor = b.params["floor"]
+    out = {}
+    for name in b.cols("dates"):
+        c = pl.col(name)
+        out[name] = _mask((c.dt.date() if df.schema[name] != pl.Date else c) < floor, df)
+    return out
+
+
 def both_coordinates(b: Binding, df: "pl.DataFrame") -> dict:
     import polars as pl
 
@@ -359,6 +371,10 @@ RULES: dict[str, Rule] = {r.code: r for r in [
          {"start": D, "end": D, "within": Role("date", many=True, optional=True)}, start_before_end, _explain_order),
     Rule("date-in-future", "a date cannot be after today: check the year.",
          {"dates": Role("date", many=True)}, not_in_future, lambda b, r, f: f"{f} {_v(r, f)} is in the future."),
+    Rule("date-before-1947", "the date is before the start of the dataset's scope (the floor its schema declares):"
+                             " check the year.",
+         {"dates": Role("date", many=True)}, not_before_floor,
+         lambda b, r, f: f"{f} {_v(r, f)} is before {b.params['floor'].isoformat()}.", params=("floor",)),
     Rule("coordinates-incomplete", "give both coordinates, or neither.",
          {"lat": N, "lon": N}, both_coordinates,
          lambda b, r, f: f"{b.col('lat')} {r.get(b.col('lat'))} and {b.col('lon')} {r.get(b.col('lon'))}:"
@@ -456,6 +472,11 @@ def _bind(resource: "Resource", package: "Package | None") -> list[Binding]:
         params = {p: entry.get(p) for p in rule.params}
         if any(v is None for v in params.values()):
             raise broken(f"#{i + 1} ({rule.code}) needs {', '.join(rule.params)}.")
+        if "floor" in params:
+            try:
+                params["floor"] = dt.date.fromisoformat(params["floor"])
+            except (TypeError, ValueError):
+                raise broken(f"#{i + 1} ({rule.code}): floor {params['floor']!r} is not a date (YYYY-MM-DD).") from None
         target, target_key, target_types = None, None, {}
         if rule.via:
             target, target_key = _reference_of(resource, package, fields.get(rule.via), broken, rule)
