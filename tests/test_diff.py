@@ -180,4 +180,4 @@ def test_outside_a_repository_a_ref_is_exit_2(tmp_path: Path) -> None:
 
 def test_an_unknown_format_is_exit_2() -> None:
     proc = brcd("diff", "base", "unchanged", "--format", "yaml", cwd=FIXTURES)
-    assert proc.returncode == 2 and "error[bad-option]" in proc.stderr
+    assert proc.returncode == 2 and "error[usage-error]" in proc.stderr and "yaml" in proc.stderr
