@@ -11,6 +11,8 @@ The words after `brcd:begin` say what fills it, in the command line's own dialec
 
 - `counts`: a table of every table with its title, row count and description;
 - `citation`: how to cite this version (from CITATION.cff and datapackage.json);
+- `sql "SELECT ..." [--template TEXT] [--columns A,B] [--limit N]`: one SELECT over the tables
+  (as `brcd query --sql`), rendered like a query block;
 - `query NAME [-p KEY=VALUE]... [--where COLUMN=VALUE]... [--template TEXT] [--columns A,B] [--limit N]`:
   the named query `queries/NAME.sql` run with those parameters (as `brcd query NAME -p ...`),
   its rows kept where every `--where` column equals its value; then each row through
@@ -39,15 +41,18 @@ from brcd.duck import connect
 from brcd.errors import EXIT_DATA, BrcdError
 from brcd.package import Package
 from brcd.query.named import bind, check_references, engine_values, find_query, load_queries
-from brcd.query.results import Result, plain, render_markdown, run
+from brcd.query.results import Result, check_select, plain, render_markdown, run
 
-BLOCK = re.compile(r"<!-- brcd:begin (?P<spec>.*?) -->(?P<body>.*?)<!-- brcd:end(?: [a-z-]+)? -->", re.S)
-KINDS = ("counts", "citation", "query")
+# A comment quoted in code (`<!-- brcd:begin ... -->` in backticks) is text about blocks, not a block.
+BLOCK = re.compile(r"(?<!`)<!-- brcd:begin (?P<spec>.*?) -->(?P<body>.*?)<!-- brcd:end(?: [a-z-]+)? -->", re.S)
+BEGIN = re.compile(r"(?<!`)<!-- brcd:begin")
+KINDS = ("counts", "citation", "query", "sql")
 
 
 @dataclass
 class QuerySpec:
-    name: str
+    name: str                 # the named query, or the SELECT of an `sql` block
+    sql: bool = False
     params: dict[str, str] = field(default_factory=dict)
     where: dict[str, str] = field(default_factory=dict)
     template: str | None = None
@@ -81,8 +86,8 @@ def find_blocks(text: str, path: Path | str) -> list[Block]:
         body = m.group("body")
         out.append(Block(words[0], words[1:], m.group("spec"), m.start("body"), m.end("body"), line,
                          inline=not body.startswith("\n")))
-    if text.count("<!-- brcd:begin") != len(out):
-        line = next(i for i, text_line in enumerate(text.splitlines(), 1) if "<!-- brcd:begin" in text_line
+    if len(BEGIN.findall(text)) != len(out):
+        line = next(i for i, text_line in enumerate(text.splitlines(), 1) if BEGIN.search(text_line)
                     and not any(b.line == i for b in out))
         raise BrcdError("doc-block", "a block is not closed.", file=path, line=line,
                         hint="end every block with <!-- brcd:end -->.")
@@ -98,13 +103,15 @@ def parse_query_spec(block: Block, path: Path | str) -> QuerySpec:
                               "[--columns A,B] [--limit N].")
 
     if not args or args[0].startswith("-"):
-        raise fail("no query name.")
-    spec = QuerySpec(args.pop(0))
+        raise fail("no query name." if block.kind == "query" else "no SELECT.")
+    spec = QuerySpec(args.pop(0), sql=block.kind == "sql")
     while args:
         option = args.pop(0)
         if not args:
             raise fail(f"{option} needs a value.")
         value = args.pop(0)
+        if option in ("-p", "--param") and spec.sql:
+            raise fail("an sql block takes no parameters: write the values into the SELECT.")
         if option in ("-p", "--param", "--where"):
             key, sep, val = value.partition("=")
             if not sep or not key:
@@ -152,11 +159,14 @@ def citation_text(package: Package, citation: dict[str, str]) -> str:
 
 
 def run_query_block(package: Package, spec: QuerySpec, path: Path | str, line: int, con=None) -> Result:
-    query = find_query(load_queries(package.root), spec.name)
-    typed = bind(query, spec.params)
     con = con or connect(package)
-    check_references(con, query, typed)
-    result = run(con, query.duckdb_sql, engine_values(typed, "duckdb"), origin=f"query {query.name!r}")
+    if spec.sql:
+        result = run(con, check_select(con, spec.name), origin=f"the SELECT of the block at {path}:{line}")
+    else:
+        query = find_query(load_queries(package.root), spec.name)
+        typed = bind(query, spec.params)
+        check_references(con, query, typed)
+        result = run(con, query.duckdb_sql, engine_values(typed, "duckdb"), origin=f"query {query.name!r}")
     unknown = [c for c in list(spec.where) + (spec.columns or []) if c not in result.columns]
     if unknown:
         raise BrcdError("doc-block", f"query {spec.name!r} has no column(s) {', '.join(unknown)}.", file=path, line=line,
@@ -211,7 +221,7 @@ def fill_blocks(text: str, package: Package, path: Path | str, citation: dict[st
     blocks = find_blocks(text, path)
     if not blocks:
         return text
-    con = connect(package) if any(b.kind == "query" for b in blocks) else None
+    con = connect(package) if any(b.kind in ("query", "sql") for b in blocks) else None
     out, last = [], 0
     for b in blocks:
         if b.kind == "counts":
@@ -220,6 +230,9 @@ def fill_blocks(text: str, package: Package, path: Path | str, citation: dict[st
             lines = [citation_text(package, citation or {})]
         else:
             lines = render_query(package, parse_query_spec(b, path), path, b.line, con)
+        if b.inline and lines and lines[0].startswith("|"):
+            raise BrcdError("doc-block", "a one-line block cannot hold a table.", file=path, line=b.line,
+                            hint="give the block a --template, or put its begin and end comments on their own lines.")
         body = " ".join(lines) if b.inline else "\n" + "\n".join(lines) + "\n"
         out += [text[last:b.start], body]
         last = b.end
