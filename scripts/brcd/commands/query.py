@@ -57,13 +57,13 @@ def connect(pkg: "Package", csv_only: bool):
 
 
 def query_command(
-    name: Optional[str] = typer.Argument(None, metavar="[NAME]", help="Named query to run (a file queries/NAME.sql); "
+    name: Optional[str] = typer.Argument(None, metavar="NAME", help="Named query to run (a file queries/NAME.sql); "
                                          "with --sql or --list, leave it out."),
     package: Optional[Path] = package_argument(),
-    param: List[str] = typer.Option([], "-p", "--param", metavar="KEY=VALUE",
+    param: List[str] = typer.Option([], "-p", "--param", metavar="KEY=VALUE", show_default="the query's own defaults",
                                     help="A parameter of the named query; repeat for several (brcd query --list shows them)."),
     fmt: ResultFormat = format_option(ResultFormat.table, "table, csv, json or markdown."),
-    sql: Optional[str] = typer.Option(None, "--sql", metavar="SELECT",
+    sql: Optional[str] = typer.Option(None, "--sql", metavar="SELECT", show_default="none: run NAME",
                                       help="Run this SELECT instead of a named query (statements that write are refused)."),
     list_: bool = typer.Option(False, "--list", help="List the named queries with their parameters and exit."),
     queries_dir: Optional[Path] = typer.Option(None, "--queries", metavar="DIR", show_default="queries/ beside datapackage.json",
