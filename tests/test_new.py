@@ -101,7 +101,8 @@ def test_prompts_ask_again_after_wrong_answers_then_insert_one_line(pkg: Path) -
 
 def test_a_row_that_breaks_a_validate_rule_is_asked_again_before_writing(pkg: Path) -> None:
     """Each answer is fine on its own, but low > best breaks validate's fatalities-order rule
-    across fields: the row is not written until the flagged field is answered again."""
+    across fields: the row is not written until the flagged field is answered again. (The
+    figures are optional fields, so they are given as flags; the prompts ask the required ones.)"""
     answers = incident_answers(pkg)
     figures = {"fatalities_low": "5", "fatalities_best": "2", "fatalities_high": "3"}
     required = [f["name"] for f in load_package(pkg).resource("incidents").fields
