@@ -4,6 +4,7 @@ and `--check`, which fails when any generated document is stale."""
 
 from __future__ import annotations
 
+import csv
 import json
 import shutil
 from pathlib import Path
@@ -137,7 +138,8 @@ SELECT org_type, count(*) AS n FROM organizations WHERE :kind = '' OR org_type =
 def test_query_blocks_fill_from_a_named_query_filtered_and_templated(pkg_dir):
     (pkg_dir / "queries" / "orgs_by_type.sql").write_text(QUERY)
     pkg = load_package(pkg_dir)
-    org_types = sorted({line.split(",")[4] for line in (pkg_dir / "tables" / "organizations.csv").read_text().splitlines()[1:]})
+    with (pkg_dir / "tables" / "organizations.csv").open(newline="", encoding="utf-8") as fh:
+        org_types = sorted({row["org_type"] for row in csv.DictReader(fh)})
     kind = org_types[0]
     text = (f"Before.\n<!-- brcd:begin query orgs_by_type --where org_type={kind} "
             f"--template \"BRCD {{version}} holds {{n}} organizations of type {{org_type}}.\" -->STALE<!-- brcd:end -->\n"
