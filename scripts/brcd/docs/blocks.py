@@ -41,7 +41,7 @@ from brcd.duck import connect
 from brcd.errors import EXIT_DATA, BrcdError
 from brcd.package import Package
 from brcd.query.named import bind, check_references, engine_values, find_query, load_queries
-from brcd.query.results import Result, check_select, plain, render_markdown, run
+from brcd.query.results import Result, cell_text, check_select, plain, render_markdown, run
 
 # A comment quoted in code (`<!-- brcd:begin ... -->` in backticks) is text about blocks, not a block.
 BLOCK = re.compile(r"(?<!`)<!-- brcd:begin (?P<spec>.*?) -->(?P<body>.*?)<!-- brcd:end(?: [a-z-]+)? -->", re.S)
@@ -185,14 +185,8 @@ def run_query_block(package: Package, spec: QuerySpec, path: Path | str, line: i
 
 
 def _text(value: Any) -> str:
-    value = plain(value)
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
+    """A value as `--where` compares it: as the CSV output writes it, whole numbers without `.0`."""
+    return cell_text(_plain_number(plain(value)))
 
 
 def render_query(package: Package, spec: QuerySpec, path: Path | str, line: int, con=None) -> list[str]:

@@ -174,23 +174,10 @@ def field_rules(resource: Resource, fld: dict[str, Any], values: list[Value]) ->
         rules.append("primary key")
     elif cons.get("unique"):
         rules.append("unique")
-    if "minimum" in cons and "maximum" in cons:
-        rules.append(f"{cons['minimum']} to {cons['maximum']}")
-    else:
-        if "minimum" in cons:
-            rules.append(f"≥ {cons['minimum']}")
-        if "maximum" in cons:
-            rules.append(f"≤ {cons['maximum']}")
-    if "exclusiveMinimum" in cons:
-        rules.append(f"> {cons['exclusiveMinimum']}")
-    if "exclusiveMaximum" in cons:
-        rules.append(f"< {cons['exclusiveMaximum']}")
-    if "minLength" in cons and "maxLength" in cons:
-        rules.append(f"{cons['minLength']} to {cons['maxLength']} characters")
-    elif "maxLength" in cons:
-        rules.append(f"at most {cons['maxLength']} characters")
-    elif "minLength" in cons:
-        rules.append(f"at least {cons['minLength']} characters")
+    rules += _bounds(cons, "minimum", "maximum", "≥ {}", "≤ {}", "{} to {}")
+    rules += _bounds(cons, "exclusiveMinimum", "exclusiveMaximum", "> {}", "< {}", "> {} and < {}")
+    rules += _bounds(cons, "minLength", "maxLength", "at least {} characters", "at most {} characters",
+                     "{} to {} characters")
     if "pattern" in cons:
         rules.append(f"pattern `{cons['pattern']}`")
     if values and "enum" in cons:
@@ -202,6 +189,15 @@ def field_rules(resource: Resource, fld: dict[str, Any], values: list[Value]) ->
         if lr["field"] == fld["name"]:
             rules.append(f"ids in `{lr['resource']}.{lr['resource_field']}`, separated by `{lr['delimiter']}`")
     return rules
+
+
+def _bounds(cons: dict[str, Any], low: str, high: str, at_least: str, at_most: str, between: str) -> list[str]:
+    """A lower and an upper bound as one phrase, or whichever of them is there."""
+    if low in cons and high in cons:
+        return [between.format(cons[low], cons[high])]
+    if low in cons:
+        return [at_least.format(cons[low])]
+    return [at_most.format(cons[high])] if high in cons else []
 
 
 def example_query(resource: Resource) -> str:
