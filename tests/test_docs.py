@@ -62,6 +62,8 @@ def test_readme_opens_with_exactly_two_setup_commands():
     assert ".venv/bin/pip install -e ." in main and "brcd validate" in main and "brcd build" in main
     assert main.rstrip().endswith("brcd serve --host 127.0.0.1 --port 8001") and "Ctrl-C" in main
     assert ".venv/bin/pip install -e '.[test]'" in tests and "pytest" in tests and "chromium" in tests
+    # the tests run the environment's own scripts (frictionless, actionlint, pre-commit): it must be on PATH
+    assert ". .venv/bin/activate && python -m pytest" in tests
 
 
 def test_ci_reads_the_two_commands_from_the_readme_and_copies_neither():
