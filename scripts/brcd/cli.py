@@ -24,8 +24,9 @@ from brcd.report import echo_error, usage_problem
 app = typer.Typer(
     name="brcd",
     help="Validate, build, query, serve and release the Balochistan Resources and Conflict Dataset.",
-    epilog=f"Every command takes the package (datapackage.json or its folder) as PACKAGE, by default the "
-           f"current folder; `brcd COMMAND --help` lists its options with their choices and defaults. {EXIT_CODES}",
+    epilog=f"A command that reads the package takes it (datapackage.json or its folder) as the argument PACKAGE, "
+           f"by default the current folder; `brcd COMMAND --help` lists its options with their choices and "
+           f"defaults. {EXIT_CODES}",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
