@@ -15,8 +15,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 ENGINE = REPO / "scripts" / "brcd" / "validate"
-# Keys of Table Schema and Data Package descriptors (a BRCD column may share the word).
-VOCABULARY = {"name", "title", "description", "path", "type", "format", "url"}
+# Keys of Table Schema and Data Package descriptors, and the engine's own words for its own
+# things (an issue's value, a rule's scope), which a BRCD column may share.
+VOCABULARY = {"name", "title", "description", "path", "type", "format", "url", "value", "scope"}
 
 
 def brcd_names() -> tuple[set[str], set[str]]:
