@@ -31,9 +31,9 @@ def typed_frame(table: Table, out: Collector) -> "pl.DataFrame":
     # which columns hold a "" cell (a quoted empty cell, missing like an empty one), in one
     # query: the others skip a comparison of text per check, and a text column is then its
     # own typed column (no copy)
-    found = raw.select((pl.col(f.name) == "").any().alias(f.name) for f in fields).row(0) if raw.height \
-        else [False] * len(fields)
-    blanks = {f.name: bool(b) for f, b in zip(fields, found)}
+    shortest = raw.select(pl.col(f.name).str.len_bytes().min() for f in fields).row(0) if raw.height \
+        else [None] * len(fields)
+    blanks = {f.name: n == 0 for f, n in zip(fields, shortest)}
     fast = [f for f in fields if f.vectorised]
     typed = raw.select(f.typed_expr(pl.col(f.name), blanks[f.name]).alias(f.name) for f in fast)
     slow = [f.typed(raw[f.name]) for f in fields if not f.vectorised]

@@ -677,6 +677,7 @@ def _check_cited(b: Binding, table, tables: dict, out) -> None:
         if citing is None or citing.frame is None or column not in citing.frame.columns:
             continue
         values = citing.frame.select(pl.col(column).cast(pl.Utf8)).filter(pl.Series(citing.row_ok)).to_series()
+        values = values.drop_nulls().unique()  # lists of ids repeat: each split once
         if delimiter is not None:
             values = values.str.split(delimiter).explode()
         cited.append(values.drop_nulls())
