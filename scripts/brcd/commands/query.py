@@ -79,7 +79,7 @@ def query_command(
     """
     from brcd.package import load_package
     from brcd.query.named import bind, engine_values, find_query
-    from brcd.query.results import RENDERERS, check_select, run
+    from brcd.query.results import RENDERERS, check_select, run, with_labels
 
     pkg = load_package(package)
     if list_:
@@ -101,4 +101,4 @@ def query_command(
         typed = bind(query, values)
         con = connect(pkg, csv_only)
         result = run(con, query.duckdb_sql, engine_values(typed, "duckdb"), origin=f"query {query.name!r} ({query.path})")
-    typer.echo(RENDERERS[fmt.value](result), nl=False)
+    typer.echo(RENDERERS[fmt.value](with_labels(result, pkg)), nl=False)
