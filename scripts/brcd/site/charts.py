@@ -18,6 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from brcd.presentation import column_labels
+
 SIDES = [("deaths_state_forces", "State forces"), ("deaths_militants", "Militants"),
          ("deaths_civilians", "Civilians"), ("deaths_unknown", "Side not known")]
 
@@ -99,14 +101,15 @@ def claims_spec(values: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "$schema": "https://vega.github.io/schema/vega-lite/v6.json",
         "description": "Deaths claimed by each speaker against BRCD's estimate for the same incidents and side.",
-        "width": "container",
+        "width": 560,
         "data": {"values": values},
         "transform": [{"filter": "datum.deaths != null"}],
         "mark": {"type": "bar"},
+        "height": {"step": 14},
         "encoding": {
             "row": {"field": "speaker", "type": "nominal", "title": None, "header": {"labelAngle": 0,
                                                                                      "labelAlign": "left"}},
-            "y": {"field": "side", "type": "nominal", "title": None},
+            "y": {"field": "side", "type": "nominal", "title": None, "scale": {"paddingInner": 0.2}},
             "yOffset": {"field": "kind"},
             "x": {"field": "deaths", "type": "quantitative", "title": "Deaths"},
             "color": {"field": "kind", "type": "nominal", "title": "Figure"},
@@ -185,8 +188,15 @@ async def chart_rows(datasette, database: str, chart: Chart) -> list[dict[str, A
     return [dict(zip(result.columns, tuple(row))) for row in result.rows]
 
 
-async def chart_payload(datasette, database: str, chart: Chart) -> dict[str, Any]:
+def labelled(rows: list[dict[str, Any]], labels: dict[str, dict[Any, str]]) -> list[dict[str, Any]]:
+    """Rows with codes replaced by their labels (`brcd.presentation.column_labels`)."""
+    return [{k: labels.get(k, {}).get(v, v) for k, v in r.items()} for r in rows]
+
+
+async def chart_payload(datasette, database: str, chart: Chart, package=None) -> dict[str, Any]:
     rows = await chart_rows(datasette, database, chart)
+    if rows and package is not None:
+        rows = labelled(rows, column_labels(package, list(rows[0])))
     values = chart.to_values(rows) if rows is not None else []
     return {"name": chart.name, "title": chart.title, "about": chart.about, "available": rows is not None,
             "spec": chart.to_spec(values), "rows": rows or []}

@@ -269,7 +269,9 @@ async def search_view(request, datasette):
 
 
 async def charts_view(request, datasette):
-    payloads = [await chart_payload(datasette, _database(datasette), c) for c in CHARTS]
+    model = site_model(datasette)
+    package = model.package if model else None
+    payloads = [await chart_payload(datasette, _database(datasette), c, package) for c in CHARTS]
     return Response.html(await datasette.render_template(
         "brcd_charts.html", {"charts": payloads, "metadata": datasette.metadata() or {}}, request=request))
 
@@ -278,7 +280,8 @@ async def chart_json_view(request, datasette):
     chart = CHARTS_BY_NAME.get(request.url_vars["name"])
     if chart is None:
         raise NotFound("No such chart")
-    payload = await chart_payload(datasette, _database(datasette), chart)
+    model = site_model(datasette)
+    payload = await chart_payload(datasette, _database(datasette), chart, model.package if model else None)
     return Response.json({k: payload[k] for k in ("name", "title", "about", "available", "spec")})
 
 

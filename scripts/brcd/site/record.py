@@ -28,6 +28,7 @@ from brcd.site.security import safe_url
 RELATED_SHOWN = 5
 COUNT_CAP = 10_000
 LONG_TEXT = 160
+TITLE_CHARS = 90
 TEXT_FIELDS = ("description", "summary", "notes", "quote_short")
 
 
@@ -197,6 +198,8 @@ def heading(model: SiteModel, table: str, row: dict[str, Any]) -> dict[str, Any]
     res = model.resource(table)
     pk = model.pk(table)
     title = model.row_label(table, row)
+    if len(title) > TITLE_CHARS:  # a statement's summary: the card shows it whole below
+        title = title[:TITLE_CHARS].rsplit(" ", 1)[0] + "…"
     bits = []
     sort = model.sort(table)
     if sort and not is_empty(row.get(sort)):
