@@ -561,3 +561,36 @@ def test_a_facet_the_table_already_has_is_not_added_twice():
     out = dedupe_facets(qs, {"event_type"}, {"event_date"})
     assert out == b"_facet=location&event_type=Battles"
     assert dedupe_facets(b"_facet=location", {"event_type"}, set()) == b"_facet=location"
+
+
+# ---- charts ---------------------------------------------------------------------------------------
+
+def test_deaths_per_month_count_each_death_once_and_empty_figures_as_unknown():
+    from brcd.site.charts import DEATHS_BY_MONTH, SIDES, _deaths_sql, deaths_rows
+
+    assert "{" in DEATHS_BY_MONTH
+    con = sqlite3.connect(":memory:")
+    cols = ["incident_id", "parent_incident_id", "event_date", "fatalities_low", "fatalities_best",
+            "fatalities_high"] + [c for c, _ in SIDES]
+    con.execute(f"create table incidents ({', '.join(cols)})")
+    rows = [
+        # a wave: the parent's 10 deaths include its parts' 4 + 3, so 3 are not placed
+        ("W", None, "2025-01-10", 9, 10, 12, 5, 5, None, None),
+        ("W1", "W", "2025-01-10", 4, 4, 5, 2, 2, None, None),
+        ("W2", "W", "2025-01-11", 3, 3, 3, 1, 2, None, None),
+        ("S", None, "2025-01-20", 1, 2, 2, None, None, 2, None),
+        # a month where no source gives a figure: unknown, not zero
+        ("U", None, "2025-03-05", None, None, None, None, None, None, None),
+    ]
+    con.executemany(f"insert into incidents values ({', '.join('?' for _ in cols)})", rows)
+    cur = con.execute(_deaths_sql())
+    names = [d[0] for d in cur.description]
+    months = {r["month"]: r for r in (dict(zip(names, row)) for row in cur.fetchall())}
+    assert (months["2025-01"]["low"], months["2025-01"]["best"], months["2025-01"]["high"]) == (10, 12, 14)
+    assert months["2025-01"]["deaths_state_forces"] == 5 and months["2025-01"]["deaths_civilians"] == 2
+    assert months["2025-01"]["events"] == 3  # W1, W2 and S; the parent adds deaths, not an event
+    assert months["2025-03"]["best"] is None and months["2025-03"]["events_unknown"] == 1
+    values = deaths_rows(list(months.values()))
+    march = [v for v in values if v["month"] == "2025-03"]
+    assert march == [{"month": "2025-03", "series": "All deaths (best estimate)", "deaths": None, "low": None,
+                      "high": None, "events": 1, "unknown": 1}]

@@ -18,7 +18,6 @@ from brcd.presentation import format_value, is_empty
 from brcd.site.model import SiteModel
 
 CLIP_CHARS = 140
-FIGURE_TYPES = ("integer", "number")
 
 
 def clipped(text: str, limit: int = CLIP_CHARS) -> Markup:
@@ -40,28 +39,22 @@ def render(model: SiteModel, base: str, database: str, table: str | None, column
            row: Any = None) -> Markup | None:
     """The cell's HTML, or None to leave it to Datasette (foreign keys with their labels, primary
     keys, plain text that needs nothing)."""
-    res = model.resource(table) if table else None
-    if res is None or column not in res.field_names:
-        return None
-    fld = res.field(column)
-    if column in model.foreign_keys(table) or column in res.primary_key:
+    info = model.column(table, column) if table else None
+    if info is None or info.kind == "key":
         return None
     if is_empty(value):
-        if fld.get("type") in FIGURE_TYPES:
-            return Markup('<span class="brcd-unknown">unknown</span>')
-        return None
-    lt = model.list_reference(table, column)
-    if lt is not None:
-        ids = [p.strip() for p in str(value).split(lt.delimiter) if p.strip()]
-        return id_links(base, lt.target, ids)
-    row_dict = dict(zip(row.keys(), tuple(row))) if row is not None and hasattr(row, "keys") else None
-    text = format_value(res, column, value, row_dict)
-    if text is None:
-        return None
-    if fld.get("categories"):
-        return Markup('<span class="brcd-code" title="code: {}">{}</span>').format(value, text)
-    if isinstance(value, str) and text == value:
+        return Markup('<span class="brcd-unknown">unknown</span>') if info.figure else None
+    if info.link is not None:
+        ids = [p.strip() for p in str(value).split(info.link.delimiter) if p.strip()]
+        return id_links(base, info.link.target, ids)
+    if info.kind == "text" and isinstance(value, str):
         if value.startswith(("http://", "https://")):
             return None  # Datasette links http(s) addresses itself
         return clipped(value) if len(value) > CLIP_CHARS else None
+    row_dict = dict(zip(row.keys(), tuple(row))) if info.needs_row and row is not None and hasattr(row, "keys") else None
+    text = format_value(info.resource, column, value, row_dict)
+    if text is None:
+        return None
+    if info.kind == "coded":
+        return Markup('<span class="brcd-code" title="code: {}">{}</span>').format(value, text)
     return Markup(escape(text))

@@ -9,8 +9,23 @@ from pathlib import Path
 from typing import Any
 
 from brcd.package import Package, Resource, load_package
-from brcd.presentation import label_column, sort_column
+from brcd.presentation import display_spec, label_column, sort_column
 from brcd.release.layout import LinkTable, link_tables
+
+
+FIGURE_TYPES = ("integer", "number")
+
+
+@dataclass(frozen=True)
+class Column:
+    """How a table cell is shown: `kind` is "key" (primary or foreign key: Datasette links it),
+    "coded" (labelled codes), "text" (plain string) or "value" (numbers, booleans, dates)."""
+
+    resource: Resource
+    kind: str
+    figure: bool                    # a number: empty reads "unknown"
+    link: LinkTable | None = None   # a `;` id list
+    needs_row: bool = False         # money whose currency is another column
 
 
 @dataclass(frozen=True)
@@ -29,6 +44,24 @@ class SiteModel:
         self.tables: dict[str, Resource] = {r.name: r for r in package.resources}
         self.links = link_tables(package)
         self.links_by_field = {(lt.owner, lt.list_field): lt for lt in self.links}
+        self.columns = {(res.name, f["name"]): self._column(res, f) for res in package.resources for f in res.fields}
+
+    def _column(self, res: Resource, fld: dict[str, Any]) -> Column:
+        name, ftype = fld["name"], fld.get("type", "string")
+        figure = ftype in FIGURE_TYPES
+        if name in res.primary_key or name in self.foreign_keys(res.name):
+            return Column(res, "key", figure)
+        link = self.links_by_field.get((res.name, name))
+        if link is not None:
+            return Column(res, "list", figure, link)
+        if fld.get("categories"):
+            return Column(res, "coded", figure)
+        money = display_spec(res).get("money") or {}
+        kind = "text" if ftype == "string" else "value"
+        return Column(res, kind, figure, needs_row=name in money)
+
+    def column(self, table: str, name: str) -> Column | None:
+        return self.columns.get((table, name))
 
     @classmethod
     def load(cls, root: str | Path) -> "SiteModel":

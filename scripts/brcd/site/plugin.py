@@ -24,7 +24,9 @@ Settings come from `plugins.brcd-site` in the generated metadata (see scripts/br
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlencode
 
@@ -47,8 +49,10 @@ from brcd.site.search import search_all
 from brcd.site.security import NONCE_KEY, BoundedCache, new_nonce, result_bytes, safe_url, security_headers
 
 PLUGIN = "brcd-site"
-# Query results kept in memory: at most 32 MB in all and 1 MB each (a facet's counts are a few KB;
-# a page of large rows is not worth keeping). Measured in tests/browser/test_serve.py.
+# Query results kept in memory per worker: at most 32 MB in all (`BRCD_SITE_CACHE_MB` changes it;
+# 0 turns the cache off) and 1 MB each (a facet's counts are a few KB; a page of large rows is not
+# worth keeping). Bounded memory: tests/browser/test_serve.py; what it saves: bench_serve.py.
+CACHE_MB_ENV = "BRCD_SITE_CACHE_MB"
 CACHE_BYTES = 32 * 2**20
 CACHE_ITEM_BYTES = 2**20
 # Plugins the site replaces: a leftover install would draw a second map with unchecked popups.
@@ -56,7 +60,13 @@ REPLACED_PLUGINS = ("datasette_cluster_map",)
 
 
 def _config(datasette) -> dict:
-    return datasette.plugin_config(PLUGIN) or {}
+    """The plugin's settings, read once: Datasette resolves `$env` values through the whole
+    dictionary on every call, which cost 0.3 ms per table cell."""
+    config = getattr(datasette, "_brcd_config", None)
+    if config is None:
+        config = datasette.plugin_config(PLUGIN) or {}
+        datasette._brcd_config = config
+    return config
 
 
 def human_bytes(n) -> str:
@@ -391,18 +401,43 @@ def register_facet_classes():
 
 # ---- result cache ------------------------------------------------------------------------------
 
+# Facet counts of a whole big table take longer than `facet_time_limit_ms` on a busy machine (a
+# million incidents: 0.35 to 2.4 s per facet at load 14 on 2 cores), so they would time out on every
+# request and never reach the cache. Each worker computes them once at startup with this limit.
+WARM_TIME_LIMIT_MS = 30_000
+
+
+async def warm_facets(datasette) -> None:
+    """Ask each table's JSON once, facets included, with a generous time limit: the counts land
+    in the result cache, where every later unfiltered table page finds them."""
+    await asyncio.sleep(0.2)
+    datasette._brcd_warming = True
+    try:
+        database = _database(datasette)
+        for table in _config(datasette).get("tables") or []:
+            if (datasette.table_metadata(database, table) or {}).get("facets"):
+                await datasette.client.get(f"{datasette.urls.table(database, table, format='json')}?_size=1")
+    finally:
+        datasette._brcd_warming = False
+
+
 @hookimpl
 def startup(datasette):
     """Memoise `datasette.execute` (used by facets, counts, charts and the SQL page, not by a
     table's own page query) for immutable databases, in a cache bounded in bytes: same SQL and
-    parameters on an unchanging file give the same rows. Also stops Datasette's error handler
-    printing rich tracebacks (see the module docstring), and unregisters plugins the site replaces."""
+    parameters on an unchanging file give the same rows; then fill it with the tables' facet
+    counts (`warm_facets`). Also stops Datasette's error handler printing rich tracebacks (see the
+    module docstring), and unregisters plugins the site replaces."""
+    if getattr(datasette, "_brcd_started", False):  # a request made during startup starts it again
+        return None
+    datasette._brcd_started = True
     _default_errors.rich = None
     for name, plugin in list(pm.list_name_plugin()):
         if getattr(plugin, "__name__", "") in REPLACED_PLUGINS:
             pm.unregister(plugin=plugin, name=name)
     original = datasette.execute
-    cache = BoundedCache(CACHE_BYTES, CACHE_ITEM_BYTES)
+    limit = os.environ.get(CACHE_MB_ENV)
+    cache = BoundedCache(int(float(limit) * 2**20) if limit else CACHE_BYTES, CACHE_ITEM_BYTES)
     datasette._brcd_cache = cache
 
     async def execute(db_name, sql, params=None, truncate=False, custom_time_limit=None,
@@ -414,6 +449,8 @@ def startup(datasette):
             hit = cache.get(key)
             if hit is not None:
                 return hit
+        if getattr(datasette, "_brcd_warming", False):
+            custom_time_limit = max(custom_time_limit or 0, WARM_TIME_LIMIT_MS)
         result = await original(db_name, sql, params=params, truncate=truncate,
                                 custom_time_limit=custom_time_limit, page_size=page_size,
                                 log_sql_errors=log_sql_errors)
@@ -422,6 +459,11 @@ def startup(datasette):
         return result
 
     datasette.execute = execute
+
+    async def start_warming() -> None:
+        datasette._brcd_warm_task = asyncio.get_running_loop().create_task(warm_facets(datasette))
+
+    return start_warming
 
 
 # ---- read-only HTTP, headers and facets ---------------------------------------------------------
