@@ -148,6 +148,20 @@ async def load(base: str, paths: list[str], seconds: float, connections: int) ->
     }
 
 
+def wait_warm(base: str, timeout: float = 180.0) -> float:
+    """Wait until the site's startup facet counts are done (each worker computes them once, see
+    brcd.site.plugin.warm_facets): four answers in a row with every configured facet of incidents."""
+    import httpx
+
+    t0 = time.perf_counter()
+    streak = 0
+    while time.perf_counter() - t0 < timeout and streak < 4:
+        data = httpx.get(base + "/brcd/incidents.json?_size=1", timeout=120).json()
+        streak = streak + 1 if len(data.get("facet_results") or {}) >= 5 else 0
+        time.sleep(0.1 if streak else 1.0)
+    return time.perf_counter() - t0
+
+
 def cold(base: str, path: str) -> float:
     import httpx
 
@@ -268,6 +282,7 @@ def main() -> None:
     sqlite = pkg / "dist" / "brcd.sqlite"
     print(f"brcd serve ready in {startup:.1f} s (metadata + inspect data + Datasette start); "
           f"database {sqlite.stat().st_size / 2**20:.0f} MiB")
+    print(f"startup facet counts ready after {wait_warm(base):.1f} s more")
     values = sample_values(pkg / "tables" / "incidents.csv")
     print(f"load: {args.connections} connections x {args.seconds:.0f} s per scenario, loopback, {os.cpu_count()} CPUs; "
           f"machine load average before: {os.getloadavg()[0]:.1f} (other processes share these cores)")

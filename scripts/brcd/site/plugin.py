@@ -356,10 +356,34 @@ def register_routes():
 
 # ---- the year facet ----------------------------------------------------------------------------
 
+MAX_YEARS = 200
+
+
+def year_facet_sql(sql: str, column: str, first: int, last: int) -> str:
+    """Rows per year as one range count per year (`col >= 'YYYY' and col < 'YYYY+1'`), newest
+    first. Each count reads an index range on the date column; a `group by substr(col, 1, 4)`
+    reads every row through a function instead (1.06 s against 0.11 s for a million rows)."""
+    col = escape_sqlite(column)
+    years = ", ".join(f"('{y}', '{y + 1}')" for y in range(last, first - 1, -1))
+    return (f"select v.column1 as value, (select count(*) from ({sql}) where {col} >= v.column1 "
+            f"and {col} < v.column2) as count from (values {years}) as v")
+
+
 class YearFacet(Facet):
     """Counts rows per year of an ISO date column; a value filters with `col__startswith=YYYY`."""
 
     type = "year"
+
+    async def _years(self, column: str) -> tuple[int, int] | None:
+        col = escape_sqlite(column)
+        ends = (f"select (select {col} from ({self.sql}) where {col} > '' order by {col} limit 1), "
+                f"(select {col} from ({self.sql}) where {col} > '' order by {col} desc limit 1)")
+        row = (await self.ds.execute(self.database, ends, self.params, truncate=False,
+                                     custom_time_limit=self.ds.setting("facet_time_limit_ms"))).rows[0]
+        if not row[0] or not str(row[0])[:4].isdigit() or not str(row[1])[:4].isdigit():
+            return None
+        first, last = int(str(row[0])[:4]), int(str(row[1])[:4])
+        return (first, last) if last - first < MAX_YEARS else None
 
     async def facet_results(self):
         results, timed_out = [], []
@@ -368,18 +392,17 @@ class YearFacet(Facet):
         for source_and_config in self.get_configs():
             config, source = source_and_config["config"], source_and_config["source"]
             column = config.get("column") or config["simple"]
-            col = escape_sqlite(column)
-            sql = (f"select substr({col}, 1, 4) as value, count(*) as count from ({self.sql}) "
-                   f"where {col} is not null and {col} != '' group by value order by value desc limit {size + 1}")
             try:
-                rows = await self.ds.execute(self.database, sql, self.params, truncate=False,
-                                             custom_time_limit=self.ds.setting("facet_time_limit_ms"))
+                span = await self._years(column)
+                rows = [] if span is None else [r for r in (await self.ds.execute(
+                    self.database, year_facet_sql(self.sql, column, *span), self.params, truncate=False,
+                    custom_time_limit=self.ds.setting("facet_time_limit_ms"))).rows if r["count"]]
             except QueryInterrupted:
                 timed_out.append(column)
                 continue
             key = f"{column}__startswith"
             values = []
-            for row in rows.rows[:size]:
+            for row in rows[:size]:
                 selected = str(args.get(key)) == str(row["value"])
                 toggle = (path_with_removed_args(self.request, {key: str(row["value"])}) if selected
                           else path_with_added_args(self.request, {key: row["value"]}))
@@ -389,7 +412,7 @@ class YearFacet(Facet):
                 "name": column, "type": self.type, "results": values,
                 "hideable": source != "metadata",
                 "toggle_url": path_with_removed_args(self.request, {"_facet_year": column}),
-                "truncated": len(rows.rows) > size,
+                "truncated": len(rows) > size,
             })
         return results, timed_out
 
@@ -401,9 +424,10 @@ def register_facet_classes():
 
 # ---- result cache ------------------------------------------------------------------------------
 
-# Facet counts of a whole big table take longer than `facet_time_limit_ms` on a busy machine (a
-# million incidents: 0.35 to 2.4 s per facet at load 14 on 2 cores), so they would time out on every
-# request and never reach the cache. Each worker computes them once at startup with this limit.
+# Facet counts of a whole big table can take longer than `facet_time_limit_ms` (250 ms) on a busy
+# machine (a million incidents: 0.35 to 0.7 s per facet at load 14 on 2 cores), so they would time
+# out on every request and never reach the cache. Each worker computes them once at startup with
+# this limit instead (Datasette caps it at `sql_time_limit_ms`).
 WARM_TIME_LIMIT_MS = 30_000
 
 

@@ -14,6 +14,7 @@ Everything is read in one call on Datasette's connection (`build_record`, run th
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -30,6 +31,11 @@ COUNT_CAP = 10_000
 LONG_TEXT = 160
 TITLE_CHARS = 90
 TEXT_FIELDS = ("description", "summary", "notes", "quote_short")
+
+
+def count_text(count: int, cap: int = COUNT_CAP) -> str:
+    """A count taken with `limit cap + 1`: "10,000+" when it reached past the cap."""
+    return f"{cap:,}+" if count > cap else f"{count:,}"
 
 
 def row_url(base: str, table: str, pk_value: Any) -> str:
@@ -162,7 +168,8 @@ def _related(con, model: SiteModel, base: str, ref: Reference, pk_value: Any) ->
         lt = ref.link
         where = f"{q(pk)} in (select {q(lt.owner_key)} from {q(lt.name)} where {q(lt.item_column)} = ?)"
         params, source = (str(pk_value),), q(other)
-        all_href = f"{base}/{quote(other)}?{urlencode({ref.column + '__contains': str(pk_value)})}"
+        through = json.dumps({"table": lt.name, "column": lt.item_column, "value": str(pk_value)})
+        all_href = f"{base}/{quote(other)}?{urlencode({'_through': through})}"
     count = con.execute(f"select count(*) from (select 1 from {source} where {where} limit {COUNT_CAP + 1})",
                         params).fetchone()[0]
     if not count:
@@ -171,7 +178,7 @@ def _related(con, model: SiteModel, base: str, ref: Reference, pk_value: Any) ->
     verb = "citing it" if ref.column == "source_ids" else f"naming it as {model.field_title(other, ref.column).lower()}"
     return [{
         "title": f"{model.title(other)} {verb}",
-        "count": count, "capped": count > COUNT_CAP, "all_href": all_href,
+        "count": count, "count_text": count_text(count), "all_href": all_href,
         "rows": [{"href": row_url(base, other, r[pk]), "text": model.row_label(other, r), "id": str(r[pk]),
                   "date": r.get(sort) if sort else None} for r in rows],
     }]

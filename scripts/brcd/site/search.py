@@ -15,7 +15,7 @@ from datasette.utils import escape_fts
 from datasette.utils import escape_sqlite as q
 
 from brcd.site.model import SiteModel
-from brcd.site.record import row_url
+from brcd.site.record import count_text, row_url
 
 SHOWN = 5
 COUNT_CAP = 10_000
@@ -53,7 +53,7 @@ async def search_all(datasette, model: SiteModel, database: str, text: str) -> l
         rows = (await db.execute(sql[0], {"query": query})).rows
         pk, sort = model.pk(table), model.sort(table)
         out.append({
-            "table": table, "title": model.title(table), "count": count, "capped": count > COUNT_CAP,
+            "table": table, "title": model.title(table), "count": count, "count_text": count_text(count, COUNT_CAP),
             "all_href": f"{base}/{quote(table)}?{urlencode({'_search': text})}",
             "rows": [{"href": row_url(base, table, r[pk]), "text": model.row_label(table, dict(r)),
                       "id": str(r[pk]), "date": r[sort] if sort else None} for r in rows],
