@@ -23,9 +23,15 @@ pytestmark = pytest.mark.browser
 
 SHOTS = REPO / "test-results" / "screenshots"
 WIDE, NARROW = 1280, 390
-TABLES = ["incidents", "statements", "financing", "minerals", "organizations", "districts", "sources"]
-PK = {"incidents": "incident_id", "statements": "statement_id", "financing": "deal_id", "minerals": "site_id",
-      "organizations": "org_id", "districts": "district_id", "sources": "source_id"}
+
+def _package():
+    from brcd.package import load_package
+
+    return load_package(REPO)
+
+
+TABLES = [r.name for r in _package().resources]
+PK = {r.name: r.primary_key[0] for r in _package().resources}
 
 # Everything that scrolls sideways: the page itself, and any element that scrolls on its own
 # (Datasette's table wrapper, a <pre>, the map) whose content is wider than its box.
