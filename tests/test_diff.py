@@ -181,3 +181,17 @@ def test_outside_a_repository_a_ref_is_exit_2(tmp_path: Path) -> None:
 def test_an_unknown_format_is_exit_2() -> None:
     proc = brcd("diff", "base", "unchanged", "--format", "yaml", cwd=FIXTURES)
     assert proc.returncode == 2 and "error[bad-option]" in proc.stderr
+
+
+@pytest.mark.parametrize("old,new,verdict", [
+    (r"^(PK2[0-9]{2}|DIV-[A-Z]+)$", r"^(PK2[0-9]{2}|DIV-[A-Z]+|DIST-[A-Z]+(-[A-Z]+)*)$", "loosened"),  # an id form added
+    (r"^A-[0-9]+$", r"^(A-[0-9]+|B-[0-9]+)$", "loosened"),
+    (r"^(A|B)$", r"^(A)$", "tightened"),                      # an alternative dropped
+    (r"^(a|b)c$", r"^(a|b|d)c$", "tightened"),                # not a top-level alternation: no proof of inclusion
+    (r"^[a|b]$", r"^([a|b]|c)$", "loosened"),                 # a bar inside a class does not split
+    (r"^[0-9]{4}$", r"^[0-9]{5}$", "tightened"),
+])
+def test_a_pattern_that_only_gains_alternatives_is_loosened(old: str, new: str, verdict: str) -> None:
+    from brcd.release.diff.schema import constraint_changes
+
+    assert constraint_changes({"pattern": old}, {"pattern": new}) == [("pattern", verdict)]

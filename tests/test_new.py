@@ -72,8 +72,8 @@ def test_prompts_ask_again_after_wrong_answers_then_insert_one_line(pkg: Path) -
             typed += ["2025-02-30", "11 March 2025"]          # two wrong dates, asked again each time
         if name == "source_ids":
             typed.append("SRC-9999")                          # a source that does not exist
-        if name == "fatalities_best":
-            typed.append("-2")                                # below the minimum
+        if name == "date_precision":
+            typed.append("9")                                 # above the maximum
         typed.append(answers.get(name, ""))                   # "" takes the default (today, 1)
     typed.append("")                                          # accept the proposed id
     table = pkg / "tables" / "incidents.csv"
@@ -87,7 +87,7 @@ def test_prompts_ask_again_after_wrong_answers_then_insert_one_line(pkg: Path) -
     assert "Error: '2025-02-30' is not a date as YYYY-MM-DD." in out
     assert "Error: '11 March 2025' is not a date as YYYY-MM-DD." in out
     assert "Error: SRC-9999 is not a source_id in tables/sources.csv" in out
-    assert "Error: '-2' must be at least 0." in out
+    assert "Error: '9' must be at most 5." in out
     assert f"incident_id [{expected_id}]:" in out
     line_no, line = added_lines(before, table.read_bytes())
     assert line.startswith(expected_id + ",")
@@ -100,15 +100,17 @@ def test_prompts_ask_again_after_wrong_answers_then_insert_one_line(pkg: Path) -
 
 def test_a_row_that_breaks_a_validate_rule_is_asked_again_before_writing(pkg: Path) -> None:
     """Each answer is fine on its own, but low > best breaks validate's fatalities-order rule
-    across fields: the row is not written until the flagged field is answered again."""
-    answers = incident_answers(pkg) | {"fatalities_low": "5"}
+    across fields: the row is not written until the flagged field is answered again. (The
+    figures are optional fields, so they are given as flags; the prompts ask the required ones.)"""
+    answers = incident_answers(pkg)
+    figures = ["--fatalities-low", "5", "--fatalities-best", "2", "--fatalities-high", "3"]
     required = [f["name"] for f in load_package(pkg).resource("incidents").fields
                 if f.get("constraints", {}).get("required") and f["name"] != "incident_id"]
     typed = [answers.get(name, "") for name in required] + ["", "1"]  # accept the id; then low = 1
     table = pkg / "tables" / "incidents.csv"
     before = table.read_bytes()
 
-    result = invoke(pkg, "incidents", input="\n".join(typed) + "\n")
+    result = invoke(pkg, "incidents", *figures, input="\n".join(typed) + "\n")
 
     assert result.exit_code == 0, result.output
     assert "Error: fatalities_low: [fatalities-order]" in result.output

@@ -15,7 +15,7 @@ import pytest
 from brcd.edit.hash import stale_resources
 from brcd.package import load_package
 
-TABLES = ["sources", "organizations", "districts", "minerals", "financing", "incidents", "statements"]
+TABLES = ["sources", "organizations", "districts", "minerals", "financing", "incidents", "statements", "published_totals"]
 
 
 def brcd(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
