@@ -397,8 +397,6 @@ class Field:
         failed = []
         if self.enum is not None and self.key(value) not in self.enum_keys:
             failed.append("enum")
-        if self.categories is not None and self.key(value) not in {self.key(c) for c in self.categories}:
-            failed.append("categories")
         if self.pattern is not None and not re.fullmatch(self.constraints["pattern"], value):
             failed.append("pattern")
         failed += [key for key, bound in self.bounds.items()
@@ -407,6 +405,8 @@ class Field:
             failed.append("minLength")
         if "maxLength" in self.constraints and self.length(value) > self.constraints["maxLength"]:
             failed.append("maxLength")
+        if self.categories is not None and self.key(value) not in {self.key(c) for c in self.categories}:
+            failed.append("categories")  # last: a coded field's bounds, when it has them, say more
         return [(tag, self.constraint_words(tag)) for tag in failed]
 
     def constraint_words(self, tag: str) -> str:
