@@ -10,8 +10,9 @@ feature, whatever it does not read exactly as Table Schema says. A `Field` then 
   None for a missing cell. `typed(series)` is the same over a polars column of raw cells (a
   vectorised path for the common types, the scalar one over distinct values for the rest:
   tests hold the two equal);
-- constraints on logical values: `problems(raw)`, and the bounds, enum and lengths already
-  in the field's type (`bound`, `enum_values`) for the generated models;
+- constraints on logical values: `problems(raw)` and `constraint_failures(value)`, and the
+  bounds and enum already in the field's type (`bound`, `enum_vector`, `categories`) for the
+  generated models;
 - keys: `key(value)` / `keys(series)`, a canonical text equal for equal logical values
   (integer 1 and 01, number 1 and 1.0, a datetime and the same instant in another zone);
 - the text `brcd fmt` writes (`canonical`), the polars dtype (`dtype`), the DuckDB and SQLite
@@ -128,14 +129,6 @@ def widens(old: str, new: str) -> bool:
 
 # Types read by polars expressions (`Field.typed`); the others go through `Field.parse`, once per distinct value.
 VECTOR_TYPES = {"string", "integer", "number", "boolean", "date", "datetime", "time", "year", "yearmonth"}
-# Table Schema properties of a field that change what a cell means, by the types they belong to.
-TYPE_OPTIONS = {
-    "trueValues": ("boolean",), "falseValues": ("boolean",),
-    "decimalChar": ("number",), "groupChar": ("number", "integer"), "bareNumber": ("number", "integer"),
-    "floatNumber": ("number",),  # frictionless' choice of Python type: no meaning for the text
-    "delimiter": ("list",), "itemType": ("list",), "arrayItem": ("array",),
-}
-
 
 def schema_error(message: str, where: "str | Path | None", hint: str = UNSUPPORTED_HINT,
                  code: str = "unsupported-feature") -> BrcdError:

@@ -36,10 +36,6 @@ RULE_TAG = "rule:"
 BOUND_CHECKS = {"minimum": "ge", "maximum": "le", "exclusiveMinimum": "gt", "exclusiveMaximum": "lt"}
 
 
-def dtype(field: Field) -> Any:
-    return field.dtype
-
-
 def column_checks(field: Field) -> list["pa.Check"]:
     """The field's constraints on logical values as pandera checks (a constraint that cannot
     apply was refused when the field's model was made)."""
