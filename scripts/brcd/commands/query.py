@@ -101,4 +101,5 @@ def query_command(
         typed = bind(query, values)
         con = connect(pkg, csv_only)
         result = run(con, query.duckdb_sql, engine_values(typed, "duckdb"), origin=f"query {query.name!r} ({query.path})")
-    typer.echo(RENDERERS[fmt.value](result), nl=False)
+    # color=True: click would strip escape sequences from the csv and json (table escapes them itself)
+    typer.echo(RENDERERS[fmt.value](result), nl=False, color=True)
