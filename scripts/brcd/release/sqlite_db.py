@@ -25,6 +25,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from brcd.oscalls import lower_thread_priority
 from brcd.release.layout import LinkTable, TableLayout
 from brcd.types import quote_ident as q, quote_literal as lit, sqlite_type
 
@@ -99,19 +100,6 @@ def largest_table(duck: "duckdb.DuckDBPyConnection", tables: list[TableLayout],
         if best is None or rows > most:
             best, most = t, rows
     return best
-
-
-def lower_priority(nice: int) -> None:
-    """Lower the calling thread's CPU priority (Linux schedules threads one by one; threads it
-    starts inherit the value), so that when both cores are busy the critical path runs first.
-    Best effort: elsewhere this does nothing."""
-    import os
-    import threading
-
-    try:
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), nice)
-    except (AttributeError, OSError):  # pragma: no cover - not Linux, or not permitted
-        pass
 
 
 def connect_build(path: Path, cache_kib: int = CACHE_KIB, threads: int = 2) -> tuple[Any, Any]:
@@ -238,7 +226,7 @@ def write_sqlite(path: Path, duck: "duckdb.DuckDBPyConnection", tables: list[Tab
 
         def side() -> None:
             try:
-                lower_priority(SIDE_NICE)
+                lower_thread_priority(SIDE_NICE)
                 write_side(side_path, duck, others, links, main, source, side_seconds)
             except BaseException as exc:  # re-raised below, in the calling thread
                 failure.append(exc)

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import os
 import sys
 import threading
 from typing import TYPE_CHECKING, Callable
 
 from brcd.digest import crlf_explains
+from brcd.oscalls import fork_context
 from brcd.report import Issue
 from brcd.validate.collector import Collector
 
@@ -29,12 +29,10 @@ def start_profile_check(package: "Package") -> Callable[[Collector], None]:
     for res, loaded in zip(descriptor.get("resources", []), package.resources):
         res["schema"] = loaded.schema
     fresh = "polars" not in sys.modules and threading.active_count() == 1
-    if not (fresh and hasattr(os, "fork")):
+    ctx = fork_context() if fresh else None
+    if ctx is None:  # not a fresh process, or no fork here (macOS, Windows)
         errors = profile_errors(descriptor)
         return lambda out: _record(errors, out)
-    import multiprocessing
-
-    ctx = multiprocessing.get_context("fork")
     receive, send = ctx.Pipe(duplex=False)
     child = ctx.Process(target=_child, args=(descriptor, send), daemon=True)
     child.start()
