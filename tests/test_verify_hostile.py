@@ -272,3 +272,18 @@ def test_nothing_is_opened_or_unpacked_when_the_checksum_differs(tmp_path: Path,
     monkeypatch.setattr(safezip.zipfile, "ZipFile", forbidden)
     report = verify_mod.verify(zip_path)
     assert [name for name, _ in report.damaged] == ["brcd-9.9.9.zip"]
+
+
+def test_sums_elsewhere_can_be_named(tmp_path: Path) -> None:
+    """`brcd verify ZIP --sums FILE`: the list need not sit beside the zip."""
+    data = small_release_zip()
+    (tmp_path / "brcd-9.9.9.zip").write_bytes(data)
+    (tmp_path / "lists").mkdir()
+    sums = tmp_path / "lists" / "SHA256SUMS"
+    sums.write_text(f"{hashlib.sha256(data).hexdigest()}  brcd-9.9.9.zip\n")
+    with pytest.raises(BrcdError) as info:
+        verify_mod.verify(tmp_path / "brcd-9.9.9.zip")
+    assert info.value.code == "sums-missing"
+    report = verify_mod.verify(tmp_path / "brcd-9.9.9.zip", sums=sums)
+    # the zip is the one listed, so it was unpacked and its (empty) inner SHA256SUMS judged
+    assert report.damaged == [("datapackage.json", "sha256 differs from SHA256SUMS.")]
