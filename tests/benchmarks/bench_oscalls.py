@@ -7,7 +7,8 @@ For each optimisation the same command runs with it (A) and with its call made u
 (B, exactly as tests/test_oscalls.py does: tests/unavailable.py), in turn A B A B ..., and the
 ratio B/A is taken pair by pair, so a machine whose speed drifts still gives a fair ratio.
 Printed: the median of the wall-time ratios (above 1.00: the optimisation saves time), the
-median wall and CPU seconds of each side, and every pair's ratio (their spread shows the noise).
+median of the CPU-time ratios, the median wall and CPU seconds of each side, and every pair's
+wall ratio (their spread shows the noise).
 
 - `brcd validate` (1M incidents rows): glibc mallopt, the forked descriptor check, the import
   hook that keeps pandas out of pandera's import thread;
@@ -69,8 +70,10 @@ def paired(label: str, args: list[str], off: str, pairs: int, cwd: Path) -> None
     def side(runs: list) -> str:
         return f"wall {med(r[0] for r in runs):6.2f} s, CPU {med(r[1] for r in runs):6.2f} s"
 
-    print(f"{label:<34} off/on wall ratio {med(ratios):.3f}  (on: {side(on_runs)}; off: {side(off_runs)})")
-    print(f"{'':<34} pairs: {' '.join(f'{r:.3f}' for r in ratios)}")
+    cpu = [b[1] / a[1] for a, b in zip(on_runs, off_runs)]
+    print(f"{label:<34} off/on wall ratio {med(ratios):.3f}, CPU ratio {med(cpu):.3f}  "
+          f"(on: {side(on_runs)}; off: {side(off_runs)})")
+    print(f"{'':<34} wall pairs: {' '.join(f'{r:.3f}' for r in ratios)}")
 
 
 def serve_pairs(pkg: Path, pairs: int, seconds: float, cwd: Path) -> None:
