@@ -1,6 +1,7 @@
 """The platform-specific calls (`brcd.oscalls`) are speed-ups, never requirements: each one,
 made unavailable as it is on macOS, Windows or musl, falls back to doing nothing, and
-`brcd validate` and `brcd build` give the same results without any of them."""
+`brcd validate` and `brcd build` give the same results without any of them (nor fork,
+setpriority or the POSIX-only modules). Only oscalls.py makes such calls."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ import os
 import shutil
 import socket
 import sys
-import threading
 from pathlib import Path
 
 import pytest
@@ -64,62 +64,6 @@ def test_keep_freed_memory_takes_effect_on_glibc() -> None:
     assert oscalls.keep_freed_memory() is True
 
 
-# --- setpriority -----------------------------------------------------------------------------------
-
-def in_thread(fn):
-    out = []
-    worker = threading.Thread(target=lambda: out.append((fn(), threading.get_native_id())))
-    worker.start()
-    worker.join()
-    return out[0]
-
-
-def test_lower_thread_priority_without_setpriority(monkeypatch) -> None:
-    monkeypatch.delattr(os, "setpriority", raising=False)
-    assert in_thread(lambda: oscalls.lower_thread_priority(5))[0] is False
-
-
-def test_lower_thread_priority_when_refused(monkeypatch) -> None:
-    def refused(*args):
-        raise PermissionError(1, "Operation not permitted")
-
-    monkeypatch.setattr(os, "setpriority", refused, raising=False)
-    assert in_thread(lambda: oscalls.lower_thread_priority(5))[0] is False
-
-
-def test_lower_thread_priority_leaves_the_process_alone_elsewhere(elsewhere, monkeypatch) -> None:
-    """On macOS setpriority(PRIO_PROCESS, id) would lower the whole process: it is not called."""
-    def never(*args):
-        raise AssertionError("setpriority called on " + elsewhere)
-
-    monkeypatch.setattr(os, "setpriority", never, raising=False)
-    assert oscalls.lower_thread_priority(5) is False
-
-
-@pytest.mark.skipif(not LINUX, reason="threads have their own priority on Linux only")
-def test_lower_thread_priority_lowers_that_thread_only() -> None:
-    before = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
-    done, tid = in_thread(lambda: oscalls.lower_thread_priority(3))
-    assert done is True
-    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == before  # the caller is untouched
-
-
-# --- fork ----------------------------------------------------------------------------------------
-
-def test_no_fork_context_without_fork(monkeypatch) -> None:
-    monkeypatch.delattr(os, "fork", raising=False)
-    assert oscalls.fork_context() is None
-
-
-def test_no_fork_context_on_other_systems(elsewhere) -> None:
-    assert oscalls.fork_context() is None
-
-
-@pytest.mark.skipif(not LINUX, reason="Linux only")
-def test_a_fork_context_on_linux() -> None:
-    assert oscalls.fork_context().get_start_method() == "fork"
-
-
 # --- TCP_NODELAY ---------------------------------------------------------------------------------
 
 def test_tcp_nodelay_on_a_tcp_socket() -> None:
@@ -144,8 +88,7 @@ def test_tcp_nodelay_falls_back_for_anything_else(monkeypatch) -> None:
 # --- the commands, with every call unavailable ---------------------------------------------------
 
 def package_with_defects(dest: Path) -> Path:
-    """The base fixture with a descriptor that breaks the profile (checked in the forked child
-    when fork is there) and a duplicated primary key (checked in the tables)."""
+    """The base fixture with a descriptor that breaks the profile and a duplicated primary key."""
     shutil.copytree(FIXTURES / "base", dest)
     for defect in ("descriptor-profile-error", "duplicate-primary-key"):
         for src in (FIXTURES / defect).rglob("*"):
@@ -198,7 +141,7 @@ def test_only_oscalls_makes_platform_specific_calls() -> None:
             elif isinstance(node, ast.ImportFrom):
                 assert (node.module or "").split(".")[0] not in PLATFORM_MODULES, f"{where} imports {node.module}"
             elif isinstance(node, ast.Constant) and node.value == "fork":
-                raise AssertionError(f"{where} asks for the fork start method: use brcd.oscalls.fork_context")
+                raise AssertionError(f"{where} asks for the fork start method (macOS and Windows lack it)")
 
 
 def test_the_serve_protocol_sets_nodelay_on_each_connection() -> None:

@@ -4,16 +4,15 @@ Every one is a speed-up, never a requirement. Where the call does not exist (mac
 a libc other than glibc) or is refused (a sandbox, a container without the capability), the
 function does nothing and returns False, and the toolkit gives the same results as with it.
 `tests/test_oscalls.py` makes each call unavailable in turn and runs `brcd validate` and
-`brcd build` so; `docs/performance.md` lists what each one gains and how it was measured.
+`brcd build` so; `docs/performance.md` lists what each one gains and how it was measured, and
+the ones dropped for gaining less than 5% at a million rows (a per-thread `setpriority` in the
+SQLite build, a forked child for the descriptor check).
 """
 
 from __future__ import annotations
 
-import os
 import socket
 import sys
-import threading
-from typing import Any
 
 # glibc's mallopt parameters (malloc.h)
 M_TRIM_THRESHOLD = -1
@@ -34,33 +33,6 @@ def keep_freed_memory(mmap_threshold: int = 512 << 20, trim_threshold: int = 1 <
     except (OSError, AttributeError):  # not glibc (musl, a sandbox without it)
         return False
     return bool(mallopt(M_MMAP_THRESHOLD, mmap_threshold)) and bool(mallopt(M_TRIM_THRESHOLD, trim_threshold))
-
-
-def lower_thread_priority(nice: int) -> bool:
-    """Linux only: lower the calling thread's CPU priority by `nice` (Linux schedules threads one
-    by one, and threads it starts inherit the value), so that when every core is busy the
-    critical path runs first. Elsewhere `setpriority` applies to the whole process: do nothing."""
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), nice)
-    except (AttributeError, OSError):  # no setpriority, or not permitted
-        return False
-    return True
-
-
-def fork_context() -> Any | None:
-    """The `fork` multiprocessing context on Linux, or None. A forked child starts at once
-    (nothing to import again), which is the point of using one; macOS forbids fork without exec
-    once its system frameworks are loaded, and Windows has no fork."""
-    if not (sys.platform.startswith("linux") and hasattr(os, "fork")):
-        return None
-    import multiprocessing
-
-    try:
-        return multiprocessing.get_context("fork")
-    except ValueError:  # pragma: no cover - a Python built without it
-        return None
 
 
 def tcp_nodelay(sock: socket.socket | None) -> bool:

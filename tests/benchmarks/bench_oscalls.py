@@ -1,6 +1,6 @@
 """Benchmark each platform-specific speed-up of the toolkit on and off, at 1M rows.
 
-    python tests/benchmarks/bench_oscalls.py [--rows 1000000] [--pairs 5] [--only validate,build,serve]
+    python tests/benchmarks/bench_oscalls.py [--rows 1000000] [--pairs 5] [--only validate,serve]
                                              [--workdir DIR] [--seconds 5]
 
 For each optimisation the same command runs with it (A) and with its call made unavailable
@@ -10,9 +10,8 @@ Printed: the median of the wall-time ratios (above 1.00: the optimisation saves 
 median of the CPU-time ratios, the median wall and CPU seconds of each side, and every pair's
 wall ratio (their spread shows the noise).
 
-- `brcd validate` (1M incidents rows): glibc mallopt, the forked descriptor check, the import
-  hook that keeps pandas out of pandera's import thread;
-- `brcd build --force` (1M rows): the lower priority of the SQLite side thread;
+- `brcd validate` (1M incidents rows): glibc mallopt, the import hook that keeps pandas out of
+  pandera's import thread;
 - `brcd serve` (1M rows, built once): TCP_NODELAY on each connection; both servers run side by
   side and are loaded in turn for `--seconds` each (8 keep-alive connections, filtered JSON and
   row-by-id requests); the figure is the ratio of median latencies.
@@ -39,8 +38,7 @@ sys.path.insert(0, str(HERE.parent))
 from unavailable import command  # noqa: E402
 
 CASES = {
-    "validate": ("mallopt", "fork", "pandas-hook"),
-    "build": ("setpriority",),
+    "validate": ("mallopt", "pandas-hook"),
     "serve": ("nodelay",),
 }
 
@@ -116,7 +114,7 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--pairs", type=int, default=5)
     ap.add_argument("--seconds", type=float, default=5.0)
-    ap.add_argument("--only", default="validate,build,serve")
+    ap.add_argument("--only", default="validate,serve")
     ap.add_argument("--workdir", type=Path, default=None, help="reuse/keep the synthetic package here")
     args = ap.parse_args()
     work = args.workdir or Path(tempfile.mkdtemp(prefix="bench-oscalls-"))
@@ -131,9 +129,6 @@ def main() -> None:
     if "validate" in only:
         for off in CASES["validate"]:
             paired(f"validate: {off}", ["validate", str(pkg), "--format", "json"], off, args.pairs, work)
-    if "build" in only:
-        for off in CASES["build"]:
-            paired(f"build: {off}", ["build", str(pkg), "--out", str(work / "dist"), "--force"], off, args.pairs, work)
     if "serve" in only:
         subprocess.run(command(["build", str(pkg), "--out", str(pkg / "dist")]), check=True, cwd=work,
                        stdout=subprocess.DEVNULL)

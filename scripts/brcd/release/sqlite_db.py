@@ -25,7 +25,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from brcd.oscalls import lower_thread_priority
 from brcd.release.layout import LinkTable, TableLayout
 from brcd.types import quote_ident as q, quote_literal as lit, sqlite_type
 
@@ -37,9 +36,6 @@ PREFETCH_BATCHES = 2
 CACHE_KIB = 131072
 INDEX_CACHE_KIB = 8192
 SIDE_CACHE_KIB = 32768
-# The second thread's niceness: it has slack, the main connection's load and indexes do not
-# (6.2 s instead of 6.7 s at 1M incidents, same CPU time).
-SIDE_NICE = 5
 BUILD_PRAGMAS = ("journal_mode=OFF", "synchronous=OFF", "locking_mode=EXCLUSIVE", "temp_store=FILE", "threads=2",
                  f"cache_size=-{CACHE_KIB}", "page_size=4096", "foreign_keys=OFF")
 
@@ -226,7 +222,6 @@ def write_sqlite(path: Path, duck: "duckdb.DuckDBPyConnection", tables: list[Tab
 
         def side() -> None:
             try:
-                lower_thread_priority(SIDE_NICE)
                 write_side(side_path, duck, others, links, main, source, side_seconds)
             except BaseException as exc:  # re-raised below, in the calling thread
                 failure.append(exc)
