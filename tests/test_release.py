@@ -135,10 +135,11 @@ def test_verify_names_the_file_a_one_byte_change_damaged(released, tmp_path: Pat
     _zip, root = released
     copy = tmp_path / root.name
     shutil.copytree(root, copy)
-    flip(copy / changed)
+    # SHA256SUMS: a byte of its first checksum (a byte of a file name would name another file)
+    flip(copy / changed, 10 / (copy / changed).stat().st_size if changed == "SHA256SUMS" else 0.5)
     proc = brcd("verify", str(copy))
     assert proc.returncode == 1
-    assert proc.stderr.splitlines()[0].startswith(f"damaged: {named}:"), proc.stderr
+    assert proc.stdout.splitlines()[0].startswith(f"{named}: error[damaged-file]:"), proc.stdout
 
 
 @pytest.mark.parametrize("where", [0.3, 0.7, 0.99])
@@ -149,7 +150,7 @@ def test_verify_catches_a_one_byte_change_in_the_zip(released, tmp_path: Path, w
     flip(tmp_path / zip_path.name, where)
     proc = brcd("verify", str(tmp_path / zip_path.name))
     assert proc.returncode == 1
-    assert proc.stderr.startswith("damaged: ") and "Traceback" not in proc.stderr
+    assert "error[damaged-file]" in proc.stdout and "Traceback" not in proc.stderr
 
 
 def test_verify_of_a_zip_checks_the_duckdb_file_beside_it(released, tmp_path: Path) -> None:
@@ -158,7 +159,7 @@ def test_verify_of_a_zip_checks_the_duckdb_file_beside_it(released, tmp_path: Pa
         shutil.copy(path, tmp_path / path.name)
     flip(tmp_path / zip_path.with_suffix(".duckdb").name)
     proc = brcd("verify", str(tmp_path / zip_path.name))
-    assert proc.returncode == 1 and proc.stderr.startswith(f"damaged: {zip_path.with_suffix('.duckdb').name}:")
+    assert proc.returncode == 1 and proc.stdout.startswith(f"{zip_path.with_suffix('.duckdb').name}: error[damaged-file]:")
 
 
 def test_verify_finds_a_renamed_zip_by_its_checksum_and_says_the_duckdb_file_is_absent(released,
@@ -175,7 +176,7 @@ def test_verify_finds_a_renamed_zip_by_its_checksum_and_says_the_duckdb_file_is_
     flip(renamed)
     proc = brcd("verify", str(renamed))
     assert proc.returncode == 1
-    assert proc.stderr.startswith(f"damaged: {renamed.name}: sha256 differs from that of {zip_path.name}")
+    assert proc.stdout.startswith(f"{renamed.name}: error[damaged-file]: sha256 differs from that of {zip_path.name}")
 
 
 def test_verify_refuses_a_duckdb_file_that_sha256sums_does_not_list(released, tmp_path: Path) -> None:
@@ -186,7 +187,7 @@ def test_verify_refuses_a_duckdb_file_that_sha256sums_does_not_list(released, tm
     sums.write_text("".join(line + "\n" for line in sums.read_text().splitlines() if not line.endswith(".duckdb")))
     proc = brcd("verify", str(tmp_path / zip_path.name))
     assert proc.returncode == 1
-    assert proc.stderr.startswith(f"damaged: {zip_path.stem}.duckdb: is not listed in {sums}.")
+    assert proc.stdout.startswith(f"{zip_path.stem}.duckdb: error[damaged-file]: is not listed in {sums}.")
 
 
 def test_verify_of_something_that_is_not_a_release_is_exit_2(tmp_path: Path) -> None:
@@ -219,4 +220,4 @@ def test_verify_names_a_file_added_to_a_release(released, tmp_path: Path) -> Non
     shutil.copytree(root, copy)
     (copy / "tables" / "extra.csv").write_text("a\n1\n")
     proc = brcd("verify", str(copy))
-    assert proc.returncode == 1 and proc.stderr.startswith("damaged: tables/extra.csv: is not listed in SHA256SUMS")
+    assert proc.returncode == 1 and proc.stdout.startswith("tables/extra.csv: error[damaged-file]: is not listed in SHA256SUMS")

@@ -76,6 +76,7 @@ def bomb(mib: int = BOMB_MIB) -> bytes:
 @dataclass
 class Outcome:
     code: int
+    stdout: str
     stderr: str
     peak_mib: float
     outside: set[str]     # files that appeared outside the temporary folder
@@ -100,21 +101,24 @@ def run_verify(tmp_path: Path, data: bytes, *, name: str = "brcd-9.9.9.zip", sum
         (downloads / "SHA256SUMS").write_text(f"{digest}  {name}\n")
     before = files_under(tmp_path, tmp)
     env = {**os.environ, "HOME": str(home), "TMPDIR": str(tmp)}
-    with tempfile.TemporaryFile() as err:
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         proc = subprocess.Popen([sys.executable, "-m", "brcd", "verify", str(zip_path)], cwd=cwd, env=env,
-                                stdout=subprocess.DEVNULL, stderr=err)
+                                stdout=out, stderr=err)
         # wait4 gives this child's own peak resident memory (KiB on Linux)
         _, status, usage = os.wait4(proc.pid, 0)
         proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
         err.seek(0)
-        stderr = err.read().decode("utf-8", "replace")
-    return Outcome(proc.returncode, stderr, usage.ru_maxrss / 1024, files_under(tmp_path, tmp) - before,
+        stdout, stderr = (f.read().decode("utf-8", "replace") for f in (out, err))
+    return Outcome(proc.returncode, stdout, stderr, usage.ru_maxrss / 1024, files_under(tmp_path, tmp) - before,
                    sorted(str(p) for p in tmp.rglob("*")))
 
 
 def assert_refused(out: Outcome, code: int, error: str, *words: str) -> None:
+    """Refused in one line on stderr (an error of unusable input), nothing on stdout."""
     assert "Traceback" not in out.stderr, out.stderr
-    assert out.code == code, out.stderr
+    assert out.code == code, out.stderr + out.stdout
+    assert out.stdout == "", out.stdout
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1, out.stderr
     assert error in lines[0], out.stderr
@@ -179,7 +183,7 @@ def test_a_bomb_that_understates_its_size_is_cut_at_the_size_it_declares(tmp_pat
     (tmp_path / "cli").mkdir()
     out = run_verify(tmp_path / "cli", data)
     assert out.code == 1 and "Traceback" not in out.stderr
-    assert "damaged: brcd-9.9.9.zip: holds no datapackage.json" in out.stderr
+    assert "brcd-9.9.9.zip: error[damaged-file]: holds no datapackage.json" in out.stdout
     assert out.outside == set() and out.left_in_tmp == []
     assert out.peak_mib <= PEAK_LIMIT_MIB, out.peak_mib
 
@@ -230,7 +234,7 @@ def test_a_truncated_download_differs_from_the_published_checksum(tmp_path: Path
     data = small_release_zip()
     out = run_verify(tmp_path, data[: len(data) // 2], listed=data)
     assert out.code == 1 and "Traceback" not in out.stderr
-    assert out.stderr.startswith("damaged: brcd-9.9.9.zip: sha256 differs from its line in")
+    assert out.stdout.startswith("brcd-9.9.9.zip: error[damaged-file]: sha256 differs from its line in")
 
 
 def test_a_changed_zip_renamed_by_a_browser_is_still_checked(tmp_path: Path) -> None:
@@ -245,7 +249,7 @@ def test_a_changed_zip_renamed_by_a_browser_is_still_checked(tmp_path: Path) -> 
     proc = subprocess.run([sys.executable, "-m", "brcd", "verify", str(downloads / "brcd-9.9.9 (1).zip")],
                           capture_output=True, text=True, cwd=tmp_path)
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
-    assert proc.stderr.startswith("damaged: brcd-9.9.9 (1).zip: sha256 differs from that of brcd-9.9.9.zip")
+    assert proc.stdout.startswith("brcd-9.9.9 (1).zip: error[damaged-file]: sha256 differs from that of brcd-9.9.9.zip")
     assert not (tmp_path / "evil.txt").exists()
 
 
@@ -256,7 +260,7 @@ def test_a_zip_without_sha256sums_is_reported_not_skipped(tmp_path: Path) -> Non
 
 def test_a_sha256sums_that_lists_other_zips_only_is_reported(tmp_path: Path) -> None:
     out = run_verify(tmp_path, small_release_zip(), listed=b"another zip")
-    assert out.code == 1 and "sha256 differs from its line" in out.stderr and "Traceback" not in out.stderr
+    assert out.code == 1 and "sha256 differs from its line" in out.stdout and "Traceback" not in out.stderr
 
 
 def test_nothing_is_opened_or_unpacked_when_the_checksum_differs(tmp_path: Path, monkeypatch) -> None:
