@@ -16,7 +16,8 @@ def verify_command(
     path: Path = typer.Argument(..., metavar="RELEASE",
                                 help="A release zip (checked against SHA256SUMS beside it) or its unpacked folder."),
     fmt: ReportFormat = format_option(ReportFormat.text, "text, json or github (annotations)."),
-    sums: Optional[Path] = typer.Option(None, "--sums", help="The release's SHA256SUMS, when it is not beside the zip."),
+    sums: Optional[Path] = typer.Option(None, "--sums", metavar="FILE", show_default="SHA256SUMS beside the zip",
+                                        help="The release's checksum list, when it is not beside the zip."),
 ) -> None:
     """Check a release: checksums of every file, the descriptor's hashes, then full validation.
 
