@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from brcd.errors import BrcdError
+from brcd.query import locked
 from brcd.types import quote_ident
 
 QUERIES_DIR = "queries"
@@ -288,7 +289,7 @@ def _check_select(path: Path, sql: str, first_line: int) -> None:
     import duckdb
 
     try:
-        statements = duckdb.connect(":memory:").extract_statements(to_duckdb_placeholders(sql))
+        statements = locked.connect().extract_statements(to_duckdb_placeholders(sql))
     except duckdb.Error as exc:
         first = str(exc).splitlines()[0]
         m = re.search(r"LINE (\d+):", str(exc))

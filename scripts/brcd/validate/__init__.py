@@ -1,7 +1,7 @@
 """`validate_package`: every rule of `brcd validate` over a whole package, in one report.
 
-Order of work: the descriptor against the Data Package profile (`descriptor`, in a forked
-helper when run from the CLI); then, table by table (districts and incidents first: other
+Order of work: the descriptor against the Data Package profile (`descriptor`, checked first,
+in this process); then, table by table (districts and incidents first: other
 tables' rules need their points and dates), the file itself (`structure`), its rows slice by
 slice (`records`: blank and ragged rows with their physical lines), each slice's cells
 (`cells`: types, formulas, stray spaces) and its generated pandera model (`models`: the
