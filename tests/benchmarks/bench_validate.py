@@ -5,6 +5,7 @@ injected errors, and prints in one run:
 - wall time (median of --runs), CPU time and peak memory of `brcd validate` on both packages,
 - whether every injected error was reported at its line,
 - one run of `frictionless validate` on the valid package and the speed ratio,
+- a plain all-string polars read of the same file (start-up incl.) and brcd's ratio to it,
 - `brcd validate` on the real package and `brcd --help`, start-up included.
 
 Usage: python tests/benchmarks/bench_validate.py [--rows 1000000] [--runs 3] [--no-frictionless]
@@ -81,6 +82,11 @@ def main() -> None:
         missed, extra = want - found, found - want
         print(f"injected errors found at their line: {len(want - missed)}/{len(want)}"
               f"{'' if not missed else f' MISSED {sorted(missed)[:5]}'}; other errors reported: {len(extra)}")
+
+        polars_read = [sys.executable, "-c", "import sys, polars as pl; pl.read_csv(sys.argv[1], infer_schema=False)",
+                       str(work / "valid" / "tables" / "incidents.csv")]
+        plain, _ = measure("plain polars read, all strings, same file", polars_read, args.runs)
+        print(f"brcd validate / plain polars read: {ours / plain:.2f}x")
 
         if not args.no_frictionless:
             t = time.perf_counter()
