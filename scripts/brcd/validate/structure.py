@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from brcd.digest import bytes_digest, file_digest
+from brcd.fsutil import open_regular
 from brcd.report import Issue
 from brcd.validate.collector import Collector
 from brcd.validate.records import FileSlices, Table, exact_text, read_exact, read_fast, scan_utf8
@@ -102,7 +103,7 @@ def _exact(raw: bytes, resource: "Resource", out: Collector, line_endings: bool 
 def open_bytes(path: "Path") -> "bytes | FileSlices":
     """The file's bytes, or, for a file of `STREAM_BYTES` or more, a `FileSlices` that reads
     it a slice at a time."""
-    with open(path, "rb") as f:
+    with open_regular(path) as f:
         size = os.fstat(f.fileno()).st_size
         if size < STREAM_BYTES or not size:
             return f.read()
