@@ -103,6 +103,7 @@ class Report:
     error_count: int
     truncated: bool
     errors: list[Issue] = field(default_factory=list)
+    rows: dict[str, int] = field(default_factory=dict)  # data rows read per table (kept out of the JSON)
 
     @classmethod
     def from_issues(cls, issues: list[Issue], *, error_count: int | None = None,

@@ -21,6 +21,7 @@ from brcd.digest import sha256_hex
 from brcd.errors import BrcdError
 from brcd.package import DESCRIPTOR
 from brcd.release.archive import FILES_KEY, SUMS, parse_sums
+from brcd.release.build import row_count_mismatches
 from brcd.validate import validate_package
 
 
@@ -166,6 +167,8 @@ def check_validity(root: Path, report: VerifyReport) -> None:
     result = validate_package(root / DESCRIPTOR, max_errors=20)
     report.valid = result.valid
     report.validation = result.summary()
+    for name, why in row_count_mismatches(root, result.rows):  # a built table cut short is no release
+        report.add(name, why)
 
 
 def verify(path: str | Path) -> VerifyReport:

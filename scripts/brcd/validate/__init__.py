@@ -77,7 +77,9 @@ def validate_package(package: "str | Path | Package | None", *, max_errors: int 
     _check_keys(tables, out)
     check_hashes(pkg, out, {name: fut.result() for name, fut in digests.items()})
     finish_profile_check(out)
-    return out.report()
+    report = out.report()
+    report.rows = {name: len(table.lines) for name, table in tables.items() if table is not None}
+    return report
 
 
 def _check_keys(tables: "dict[str, Table | None]", out) -> None:
