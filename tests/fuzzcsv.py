@@ -88,8 +88,9 @@ def mutate(rng: random.Random, raw: bytes, times: int | None = None) -> bytes:
             data[i:i] = data[i:i + 1]
         elif kind == "cr":
             data[at:at] = b"\r"
-        elif kind == "bom":
-            data[0:0] = b"\xef\xbb\xbf"
+        elif kind == "bom":  # at the start, or where a file was pasted after another
+            i = 0 if rng.random() < 0.5 else (data.find(b"\n", at) + 1 if data.find(b"\n", at) >= 0 else 0)
+            data[i:i] = b"\xef\xbb\xbf"
         elif kind == "latin1":
             data[at:at] = rng.choice([b"\xe9", b"\xff", b"\xc3", b"\xe2\x82"])
         elif kind == "truncate":

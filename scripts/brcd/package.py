@@ -191,6 +191,130 @@ def load_package(path: str | Path | None = None) -> Package:
     return Package(root=root, descriptor_path=descriptor_path, descriptor=descriptor, resources=resources)
 
 
+KNOWN_TYPES = {"string", "integer", "number", "boolean", "date", "datetime", "time", "year", "yearmonth",
+               "duration", "geopoint", "geojson", "object", "array", "any", "list"}
+
+
+def check_schema(schema: Any, path: Path, name: str) -> None:
+    """The shape of every part of a schema the toolkit reads; the rest is validation."""
+
+    def fail(message: str, hint: str) -> BrcdError:
+        return BrcdError("schema-error", message, file=path, hint=hint)
+
+    if not isinstance(schema, dict) or not isinstance(schema.get("fields"), list) or not schema["fields"]:
+        raise fail(f"schema of {name!r} has no `fields` list.", "a Table Schema is an object with a non-empty `fields` array.")
+    names = []
+    for i, fld in enumerate(schema["fields"]):
+        if not isinstance(fld, dict) or not isinstance(fld.get("name"), str):
+            raise fail(f"field #{i + 1} of {name!r} has no `name`.", "give every field a string `name`.")
+        ftype = fld.get("type", "string")
+        if not isinstance(ftype, str) or ftype not in KNOWN_TYPES:
+            raise fail(f"field {fld['name']!r} of {name!r} has unknown type {ftype!r}.",
+                       f"use one of: {', '.join(sorted(KNOWN_TYPES))}.")
+        _check_field(fld, name, fail)
+        names.append(fld["name"])
+    if len(set(names)) != len(names):
+        dup = next(n for n in names if names.count(n) > 1)
+        raise fail(f"field {dup!r} appears twice in {name!r}.", "field names must be unique.")
+    if not _names_or_list(schema.get("missingValues", []), allow_str=False):
+        raise fail(f"`missingValues` of {name!r} is not a list of strings.", 'write it like ["", "NA"].')
+    pk = schema.get("primaryKey")
+    if pk is not None and (not _names_or_list(pk) or any(key not in names for key in _as_list(pk))):
+        raise fail(f"primaryKey {pk!r} of {name!r} does not name fields of the table.",
+                   "write primaryKey as a field name or a list of field names.")
+    unique = schema.get("uniqueKeys")
+    if unique is not None and (not isinstance(unique, list) or not all(
+            _names_or_list(key) and all(k in names for k in _as_list(key)) for key in unique)):
+        raise fail(f"uniqueKeys of {name!r} must be a list of lists of its field names.",
+                   'write uniqueKeys like [["a", "b"]].')
+    fks = schema.get("foreignKeys")
+    if fks is not None and not isinstance(fks, list):
+        raise fail(f"foreignKeys of {name!r} must be a list.", "write foreignKeys as a list of {fields, reference}.")
+    for fk in fks or []:
+        fields = fk.get("fields") if isinstance(fk, dict) else None
+        if not _names_or_list(fields) or not fields or any(f not in names for f in _as_list(fields)):
+            raise fail(f"a foreignKey of {name!r} names a field that does not exist.",
+                       "foreignKeys.fields must be fields of this table.")
+        ref = fk.get("reference")
+        if not isinstance(ref, dict) or not _names_or_list(ref.get("fields")) or not ref.get("fields") \
+                or not isinstance(ref.get("resource", ""), str):
+            raise fail(f"the foreignKey on {fields!r} of {name!r} has no `reference` with `fields` (and `resource`).",
+                       'write reference as {"resource": "<table>", "fields": ["<field>"]}.')
+        if len(_as_list(fields)) != len(_as_list(ref["fields"])):
+            raise fail(f"the foreignKey on {fields!r} of {name!r} refers to {len(_as_list(ref['fields']))} field(s).",
+                       "a foreign key refers to as many fields as it has.")
+
+
+CONSTRAINT_TYPES = {"required": bool, "unique": bool, "minLength": int, "maxLength": int, "pattern": str,
+                    "enum": list}
+
+
+def _check_field(fld: dict, table: str, fail) -> None:
+    label = f"field {fld['name']!r} of {table!r}"
+    cons = fld.get("constraints", {})
+    if not isinstance(cons, dict):
+        raise fail(f"{label} has `constraints` {cons!r}, not an object.", 'write constraints like {"required": true}.')
+    for key, want in CONSTRAINT_TYPES.items():
+        value = cons.get(key)
+        if value is not None and (not isinstance(value, want) or (want is int and (isinstance(value, bool) or value < 0))):
+            raise fail(f"{label} has constraint {key} {value!r}, not {_WORDS[want]}.", f"give {key} {_WORDS[want]}.")
+    if isinstance(cons.get("pattern"), str):
+        import re
+
+        try:
+            re.compile(cons["pattern"])
+        except re.error as exc:
+            raise fail(f"{label} has a pattern that is not a regular expression ({exc}).",
+                       "write the pattern as an XML Schema / Python regular expression.") from None
+    for key in ("trueValues", "falseValues"):
+        if key in fld and not _names_or_list(fld[key], allow_str=False):
+            raise fail(f"{label} has {key} {fld[key]!r}, not a list of strings.", f'write {key} like ["yes"].')
+    for key in ("format", "description", "title"):
+        if key in fld and not isinstance(fld[key], str):
+            raise fail(f"{label} has {key} {fld[key]!r}, not a string.", f"give {key} as a string.")
+    lr = fld.get("listReference")
+    if lr is not None:
+        if not isinstance(lr, dict) or not isinstance(lr.get("field"), str) \
+                or not isinstance(lr.get("resource", ""), str) \
+                or not (isinstance(lr.get("delimiter", LIST_DELIMITER), str) and lr.get("delimiter", LIST_DELIMITER)):
+            raise fail(f"{label} has a listReference without a `field` (or with a `resource` or `delimiter`"
+                       " that is not a string).", 'write listReference like {"resource": "sources",'
+                       ' "field": "source_id", "delimiter": ";"}.')
+
+
+_WORDS = {bool: "true or false", int: "a whole number of 0 or more", str: "a string", list: "a list"}
+
+
+def _as_list(value: Any) -> list:
+    return [value] if isinstance(value, str) else list(value)
+
+
+def _names_or_list(value: Any, allow_str: bool = True) -> bool:
+    """A string (when `allow_str`: the v1 form of a one-field key) or a list of strings."""
+    return (allow_str and isinstance(value, str)) or (isinstance(value, list) and all(isinstance(v, str) for v in value))
+
+
+def check_references(resources: list[Resource], descriptor_path: Path) -> None:
+    """Every foreign key and listReference names a resource of the package and fields of it."""
+    by_name = {r.name: r for r in resources}
+    for res in resources:
+        refs = [(f"a foreignKey on {fk['fields']!r}", fk["reference"]["resource"], fk["reference"]["fields"])
+                for fk in res.foreign_keys]
+        refs += [(f"the listReference of {lr['field']!r}", lr["resource"], [lr["resource_field"]])
+                 for lr in res.list_references()]
+        for what, target, fields in refs:
+            other = by_name.get(target)
+            if other is None:
+                raise BrcdError("schema-error", f"{what} of {res.name!r} refers to resource {target!r}, which the"
+                                " package does not have.", file=res.schema_path or descriptor_path,
+                                hint=f"name one of: {', '.join(by_name)}.")
+            unknown = [f for f in fields if f not in other.field_names]
+            if unknown:
+                raise BrcdError("schema-error", f"{what} of {res.name!r} refers to {unknown[0]!r}, which is not a"
+                                f" field of {target!r}.", file=res.schema_path or descriptor_path,
+                                hint=f"name fields of {target!r}: {', '.join(other.field_names)}.")
+
+
 def inside(root: Path, relpath: str, what: str, descriptor_path: Path) -> Path:
     """`root / relpath`, refused (`unsafe-path`) unless it stays inside the package folder:
     a relative POSIX path without `..` (the Data Package rule), no URL, and, symbolic links
@@ -269,125 +393,3 @@ def normalized_schema(schema: dict[str, Any]) -> dict[str, Any]:
                                              "fields": as_list(fk["reference"]["fields"])}}
                               for fk in out["foreignKeys"]]
     return out
-
-
-KNOWN_TYPES = {"string", "integer", "number", "boolean", "date", "datetime", "time", "year", "yearmonth",
-               "duration", "geopoint", "geojson", "object", "array", "any", "list"}
-CONSTRAINT_TYPES = {"required": bool, "unique": bool, "minLength": int, "maxLength": int, "pattern": str,
-                    "enum": list}
-
-
-def check_schema(schema: Any, path: Path, name: str) -> None:
-    """The shape of every part of a schema the toolkit reads; the rest is validation."""
-
-    def fail(message: str, hint: str) -> BrcdError:
-        return BrcdError("schema-error", message, file=path, hint=hint)
-
-    if not isinstance(schema, dict) or not isinstance(schema.get("fields"), list) or not schema["fields"]:
-        raise fail(f"schema of {name!r} has no `fields` list.", "a Table Schema is an object with a non-empty `fields` array.")
-    names = []
-    for i, fld in enumerate(schema["fields"]):
-        if not isinstance(fld, dict) or not isinstance(fld.get("name"), str):
-            raise fail(f"field #{i + 1} of {name!r} has no `name`.", "give every field a string `name`.")
-        ftype = fld.get("type", "string")
-        if not isinstance(ftype, str) or ftype not in KNOWN_TYPES:
-            raise fail(f"field {fld['name']!r} of {name!r} has unknown type {ftype!r}.",
-                       f"use one of: {', '.join(sorted(KNOWN_TYPES))}.")
-        _check_field(fld, name, fail)
-        names.append(fld["name"])
-    if len(set(names)) != len(names):
-        dup = next(n for n in names if names.count(n) > 1)
-        raise fail(f"field {dup!r} appears twice in {name!r}.", "field names must be unique.")
-    if not _names_or_list(schema.get("missingValues", []), allow_str=False):
-        raise fail(f"`missingValues` of {name!r} is not a list of strings.", 'write it like ["", "NA"].')
-    pk = schema.get("primaryKey")
-    if pk is not None and (not _names_or_list(pk) or any(key not in names for key in _as_list(pk))):
-        raise fail(f"primaryKey {pk!r} of {name!r} does not name fields of the table.",
-                   "write primaryKey as a field name or a list of field names.")
-    unique = schema.get("uniqueKeys")
-    if unique is not None and (not isinstance(unique, list) or not all(
-            _names_or_list(key) and all(k in names for k in _as_list(key)) for key in unique)):
-        raise fail(f"uniqueKeys of {name!r} must be a list of lists of its field names.",
-                   'write uniqueKeys like [["a", "b"]].')
-    fks = schema.get("foreignKeys")
-    if fks is not None and not isinstance(fks, list):
-        raise fail(f"foreignKeys of {name!r} must be a list.", "write foreignKeys as a list of {fields, reference}.")
-    for fk in fks or []:
-        fields = fk.get("fields") if isinstance(fk, dict) else None
-        if not _names_or_list(fields) or not fields or any(f not in names for f in _as_list(fields)):
-            raise fail(f"a foreignKey of {name!r} names a field that does not exist.",
-                       "foreignKeys.fields must be fields of this table.")
-        ref = fk.get("reference")
-        if not isinstance(ref, dict) or not _names_or_list(ref.get("fields")) or not ref.get("fields") \
-                or not isinstance(ref.get("resource", ""), str):
-            raise fail(f"the foreignKey on {fields!r} of {name!r} has no `reference` with `fields` (and `resource`).",
-                       'write reference as {"resource": "<table>", "fields": ["<field>"]}.')
-        if len(_as_list(fields)) != len(_as_list(ref["fields"])):
-            raise fail(f"the foreignKey on {fields!r} of {name!r} refers to {len(_as_list(ref['fields']))} field(s).",
-                       "a foreign key refers to as many fields as it has.")
-
-
-def _check_field(fld: dict, table: str, fail) -> None:
-    label = f"field {fld['name']!r} of {table!r}"
-    cons = fld.get("constraints", {})
-    if not isinstance(cons, dict):
-        raise fail(f"{label} has `constraints` {cons!r}, not an object.", 'write constraints like {"required": true}.')
-    for key, want in CONSTRAINT_TYPES.items():
-        value = cons.get(key)
-        if value is not None and (not isinstance(value, want) or (want is int and (isinstance(value, bool) or value < 0))):
-            raise fail(f"{label} has constraint {key} {value!r}, not {_WORDS[want]}.", f"give {key} {_WORDS[want]}.")
-    if isinstance(cons.get("pattern"), str):
-        import re
-
-        try:
-            re.compile(cons["pattern"])
-        except re.error as exc:
-            raise fail(f"{label} has a pattern that is not a regular expression ({exc}).",
-                       "write the pattern as an XML Schema / Python regular expression.") from None
-    for key in ("trueValues", "falseValues"):
-        if key in fld and not _names_or_list(fld[key], allow_str=False):
-            raise fail(f"{label} has {key} {fld[key]!r}, not a list of strings.", f'write {key} like ["yes"].')
-    for key in ("format", "description", "title"):
-        if key in fld and not isinstance(fld[key], str):
-            raise fail(f"{label} has {key} {fld[key]!r}, not a string.", f"give {key} as a string.")
-    lr = fld.get("listReference")
-    if lr is not None:
-        if not isinstance(lr, dict) or not isinstance(lr.get("field"), str) \
-                or not isinstance(lr.get("resource", ""), str) \
-                or not (isinstance(lr.get("delimiter", LIST_DELIMITER), str) and lr.get("delimiter", LIST_DELIMITER)):
-            raise fail(f"{label} has a listReference without a `field` (or with a `resource` or `delimiter`"
-                       " that is not a string).", 'write listReference like {"resource": "sources",'
-                       ' "field": "source_id", "delimiter": ";"}.')
-
-
-_WORDS = {bool: "true or false", int: "a whole number of 0 or more", str: "a string", list: "a list"}
-
-
-def _as_list(value: Any) -> list:
-    return [value] if isinstance(value, str) else list(value)
-
-
-def _names_or_list(value: Any, allow_str: bool = True) -> bool:
-    """A string (when `allow_str`: the v1 form of a one-field key) or a list of strings."""
-    return (allow_str and isinstance(value, str)) or (isinstance(value, list) and all(isinstance(v, str) for v in value))
-
-
-def check_references(resources: list[Resource], descriptor_path: Path) -> None:
-    """Every foreign key and listReference names a resource of the package and fields of it."""
-    by_name = {r.name: r for r in resources}
-    for res in resources:
-        refs = [(f"a foreignKey on {fk['fields']!r}", fk["reference"]["resource"], fk["reference"]["fields"])
-                for fk in res.foreign_keys]
-        refs += [(f"the listReference of {lr['field']!r}", lr["resource"], [lr["resource_field"]])
-                 for lr in res.list_references()]
-        for what, target, fields in refs:
-            other = by_name.get(target)
-            if other is None:
-                raise BrcdError("schema-error", f"{what} of {res.name!r} refers to resource {target!r}, which the"
-                                " package does not have.", file=res.schema_path or descriptor_path,
-                                hint=f"name one of: {', '.join(by_name)}.")
-            unknown = [f for f in fields if f not in other.field_names]
-            if unknown:
-                raise BrcdError("schema-error", f"{what} of {res.name!r} refers to {unknown[0]!r}, which is not a"
-                                f" field of {target!r}.", file=res.schema_path or descriptor_path,
-                                hint=f"name fields of {target!r}: {', '.join(other.field_names)}.")

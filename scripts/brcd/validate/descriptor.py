@@ -29,11 +29,12 @@ def start_profile_check(package: "Package") -> Callable[[Collector], None]:
     for res, loaded in zip(descriptor.get("resources", []), package.resources):
         res["schema"] = loaded.schema
     fresh = "polars" not in sys.modules and threading.active_count() == 1
-    if not (fresh and hasattr(os, "fork")):
-        errors = profile_errors(descriptor)
-        return lambda out: _record(errors, out)
     import multiprocessing
 
+    # a daemonic process (a multiprocessing pool's worker) may not have children
+    if not (fresh and hasattr(os, "fork")) or multiprocessing.current_process().daemon:
+        errors = profile_errors(descriptor)
+        return lambda out: _record(errors, out)
     ctx = multiprocessing.get_context("fork")
     receive, send = ctx.Pipe(duplex=False)
     child = ctx.Process(target=_child, args=(descriptor, send), daemon=True)

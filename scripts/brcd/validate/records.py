@@ -447,7 +447,9 @@ def _slice(block: memoryview, last: bool, found_lines: tuple, line: int, offset:
     data = bytes(block[int(starts[first[begin]]): stop])
     first_line = line + int(first[begin])
     lines, spans = line + first[begin:].astype(np.int64), per[begin:] > 1
-    if rec_suspect[begin:].any():  # a quote out of place: the slice is read by the csv module
+    # a quote out of place, or a BOM at the slice's start (which polars would drop): the slice
+    # is read by the csv module
+    if rec_suspect[begin:].any() or data.startswith(codecs.BOM_UTF8):
         found, issues, _ = scan_utf8(data, first_line, resource, limit) if not data.isascii() else (0, [], [])
         frame, cells = _csv_slice(data, resource.field_names, per[begin:])
         return stop, take, Slice(offset, frame, lines, cells, spans, None, issues, found)
