@@ -45,7 +45,8 @@ def run(cmd: list[str], cwd: Path | None = None) -> tuple[float, float, int, byt
         return wall, float(user) + float(sys_), int(rss_kb) // 1024, out.read(), proc.returncode
 
 
-def measure(label: str, cmd: list[str], runs: int, cwd: Path | None = None) -> tuple[float, bytes]:
+def measure(label: str, cmd: list[str], runs: int, cwd: Path | None = None) -> tuple[float, bytes, float]:
+    """Median wall seconds, stdout of the last run, median CPU seconds."""
     results = [run(cmd, cwd) for _ in range(runs)]
     walls = [r[0] for r in results]
     cpu = statistics.median(r[1] for r in results)
@@ -53,7 +54,7 @@ def measure(label: str, cmd: list[str], runs: int, cwd: Path | None = None) -> t
     med = statistics.median(walls)
     print(f"{label:<44} median {med:6.2f} s  (runs {' '.join(f'{w:.2f}' for w in walls)}; "
           f"CPU {cpu:.2f} s; peak {rss} MiB; exit {results[-1][4]})")
-    return med, results[-1][3]
+    return med, results[-1][3], cpu
 
 
 def main() -> None:
@@ -72,9 +73,9 @@ def main() -> None:
         size = (work / "valid" / "tables" / "incidents.csv").stat().st_size / 2**20
         print(f"generated 2 x {args.rows:,} incidents rows ({size:.0f} MiB each) in {time.perf_counter() - t:.1f} s")
 
-        ours, _ = measure(f"brcd validate, {args.rows:,} valid rows", BRCD + ["validate", str(valid), "--format", "json"],
+        ours, _, ours_cpu = measure(f"brcd validate, {args.rows:,} valid rows", BRCD + ["validate", str(valid), "--format", "json"],
                           args.runs)
-        _, out = measure(f"brcd validate, {args.rows:,} rows + errors",
+        _, out, _ = measure(f"brcd validate, {args.rows:,} rows + errors",
                          BRCD + ["validate", str(broken), "--format", "json", "--max-errors", "0"], args.runs)
         report = json.loads(out)
         found = {(e["code"], e["line"], e["field"]) for e in report["errors"]}
@@ -85,16 +86,15 @@ def main() -> None:
 
         polars_read = [sys.executable, "-c", "import sys, polars as pl; pl.read_csv(sys.argv[1], infer_schema=False)",
                        str(work / "valid" / "tables" / "incidents.csv")]
-        plain, _ = measure("plain polars read, all strings, same file", polars_read, args.runs)
-        print(f"brcd validate / plain polars read: {ours / plain:.2f}x")
+        plain, _, plain_cpu = measure("plain polars read, all strings, same file", polars_read, args.runs)
+        print(f"brcd validate / plain polars read: {ours / plain:.2f}x wall, {ours_cpu / plain_cpu:.2f}x CPU")
 
         if not args.no_frictionless:
-            t = time.perf_counter()
-            res = subprocess.run(["frictionless", "validate", "--json", str(valid)], capture_output=True, cwd=valid.parent)
-            upstream = time.perf_counter() - t
-            up_valid = json.loads(res.stdout).get("valid") if res.stdout else None
-            print(f"{'frictionless validate, same valid package':<44} {upstream:6.2f} s (one run; valid={up_valid})")
-            print(f"speed-up over frictionless: {upstream / ours:.1f}x")
+            upstream, up_cpu, up_rss, stdout, _ = run(["frictionless", "validate", "--json", str(valid)], cwd=valid.parent)
+            up_valid = json.loads(stdout).get("valid") if stdout else None
+            print(f"{'frictionless validate, same valid package':<44} {upstream:6.2f} s (one run; CPU {up_cpu:.2f} s;"
+                  f" peak {up_rss} MiB; valid={up_valid})")
+            print(f"speed-up over frictionless: {upstream / ours:.1f}x wall, {up_cpu / ours_cpu:.1f}x CPU")
 
         measure("brcd validate, real package (start-up incl.)", BRCD + ["validate", str(REPO)], max(args.runs, 5))
         measure("brcd --help", BRCD + ["--help"], max(args.runs, 5))
