@@ -473,7 +473,7 @@ def _csv_slice(data: bytes, names: list[str], per: np.ndarray) -> tuple["pl.Data
     otherwise): (frame, cell counts). Unless the csv module finds the same records, each
     taking the lines in `per`, the file is the exact reader's (`Fallback`: a stray quote
     joins or splits records otherwise, or is a `csv-error`)."""
-    reader = csv.reader(io.StringIO(exact_text(data), newline=""), strict=True)
+    reader = csv.reader(exact_lines(data), strict=True)
     rows, ends = [], []
     try:
         for rec in reader:
@@ -599,11 +599,14 @@ def _cell_counts(frame: "pl.DataFrame", names: list[str], rec_len: np.ndarray, r
     return cells, content == 0
 
 
-def exact_text(raw: bytes) -> str:
-    """The text the exact reader parses: bytes that are not UTF-8 replaced (U+FFFD), CRLF
-    read as LF. Lines are counted at "\n"; a lone "\r" (reported with the line endings)
-    must not end a record for the csv module either, so it stands in a cell as U+FFFD."""
-    return raw.decode("utf-8", errors="replace").replace("\r\n", "\n").replace("\r", "\ufffd")
+def exact_lines(raw: bytes) -> Iterator[str]:
+    """The lines the exact reader parses, one at a time (the csv module asks for more while a
+    quoted cell is open): bytes that are not UTF-8 replaced (U+FFFD), CRLF read as LF. Lines
+    are counted at "\n"; a lone "\r" (reported with the line endings) must not end a record
+    for the csv module either, so it stands in a cell as U+FFFD."""
+    for line in io.BytesIO(raw):
+        text = line.decode("utf-8", errors="replace")
+        yield text.replace("\r\n", "\n").replace("\r", "\ufffd") if "\r" in text else text
 
 
 def string_frame(rows: list[list[str]], names: list[str]) -> "pl.DataFrame":
@@ -618,36 +621,56 @@ def string_frame(rows: list[list[str]], names: list[str]) -> "pl.DataFrame":
         .with_columns(pl.when(pl.col(n) == "").then(None).otherwise(pl.col(n)).alias(n) for n in names)
 
 
-def read_exact(raw: bytes, resource: "Resource", out: Collector) -> Table:
+EXACT_ROWS = 100_000  # rows per slice of the exact reader
+
+
+def read_exact(raw: bytes, resource: "Resource") -> Table:
+    """The exact reader: Python's csv module, strict quoting, a slice of `EXACT_ROWS` rows at
+    a time (a big file with a stray quote is read without a Python string per cell of the
+    whole table); a record it cannot read is a `csv-error` at its first line."""
     names = resource.field_names
-    reader = csv.reader(io.StringIO(exact_text(raw), newline=""), strict=True)
-    rows: list[list[str]] = []
-    lines: list[int] = []
-    cells: list[int] = []
-    start = 1
-    bad_quotes, shown = 0, []
-    while True:
-        try:
-            rec = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            bad_quotes += 1
-            if out.limit is None or len(shown) < out.limit:
-                shown.append(Issue("csv-error", resource.name, resource.relpath, line=start, row=len(rows),
-                                   message=f"the row cannot be read as CSV ({exc}); a quoted cell must end with a"
-                                           " quote followed by a comma or the line end."))
-            rec = None
-        rows.append(rec or [])
-        lines.append(start)
-        cells.append(-1 if rec is None else len(rec))
-        start = reader.line_num + 1
-    out.add_many(bad_quotes, shown)
-    frame = string_frame(rows[1:], names)
-    counts = np.asarray(cells[1:], dtype=np.int64)
-    starts = np.asarray(lines[1:] + [start], dtype=np.int64)
-    part = Slice(0, frame, starts[:-1], counts, np.diff(starts) > 1)
-    return Table(resource, source=lambda limit: iter([part]))
+
+    def source(limit: int | None) -> Iterator[Slice]:
+        reader = csv.reader(exact_lines(raw), strict=True)
+        start, offset, header = 1, 0, True
+        rows: list[list[str]] = []
+        lines: list[int] = []
+        cells: list[int] = []
+        bad, shown = 0, []
+
+        def part(end: int) -> Slice:
+            starts = np.asarray(lines + [end], dtype=np.int64)
+            return Slice(offset, string_frame(rows, names), starts[:-1], np.asarray(cells, dtype=np.int64),
+                         np.diff(starts) > 1, None, shown, bad)
+
+        while True:
+            try:
+                rec = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as exc:
+                bad += 1
+                if limit is None or len(shown) < limit:
+                    shown.append(Issue("csv-error", resource.name, resource.relpath, line=start,
+                                       row=offset + len(rows) + (0 if header else 1),
+                                       message=f"the row cannot be read as CSV ({exc}); a quoted cell must end with"
+                                               " a quote followed by a comma or the line end."))
+                rec = None
+            if header:  # checked already (`structure`)
+                header = False
+            else:
+                rows.append(rec or [])
+                lines.append(start)
+                cells.append(-1 if rec is None else len(rec))
+            start = reader.line_num + 1
+            if len(rows) == EXACT_ROWS:
+                yield part(start)
+                offset += len(rows)
+                rows, lines, cells, bad, shown = [], [], [], 0, []
+        if rows or not offset:
+            yield part(start)
+
+    return Table(resource, source=source)
 
 
 def report_rows(table: Table, out: Collector, empty: np.ndarray | None = None) -> None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import codecs
 import csv
-import io
 import os
 import re
 from concurrent.futures import ThreadPoolExecutor
@@ -17,7 +16,7 @@ from brcd.digest import bytes_digest, file_digest
 from brcd.fsutil import open_regular
 from brcd.report import Issue
 from brcd.validate.collector import Collector
-from brcd.validate.records import Fallback, FileSlices, Table, exact_text, read_exact, read_fast, scan_utf8
+from brcd.validate.records import Fallback, FileSlices, Table, exact_lines, read_exact, read_fast, scan_utf8
 
 if TYPE_CHECKING:  # pragma: no cover
     from pathlib import Path
@@ -97,7 +96,7 @@ def _exact(raw: bytes, resource: "Resource", out: Collector, line_endings: bool 
     if line_endings and raw.find(b"\r") >= 0:
         _check_line_endings(raw, resource, out)
     _check_encoding(raw, resource, out)
-    return read_exact(raw, resource, out)
+    return read_exact(raw, resource)
 
 
 def open_bytes(path: "Path") -> "bytes | FileSlices":
@@ -137,12 +136,12 @@ def _check_line_endings(raw: bytes, resource: "Resource", out: Collector) -> Non
 
 
 def _first_record(raw: bytes) -> tuple[list[str], str | None]:
-    """The header as the exact reader reads the rows (strict quoting, `records.exact_text`),
+    """The header as the exact reader reads the rows (strict quoting, `records.exact_lines`),
     from the file's first `HEAD` bytes: its cells, or why it cannot be read. (A lenient
     read would take `""deal_id` for `deal_id`, and DuckDB would then read the rest of the
     file as one quoted cell.)"""
     try:
-        return next(csv.reader(io.StringIO(exact_text(raw[:HEAD]), newline=""), strict=True), []), None
+        return next(csv.reader(exact_lines(raw[:HEAD]), strict=True), []), None
     except csv.Error as exc:
         return [], str(exc)
 
