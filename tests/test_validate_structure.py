@@ -244,3 +244,30 @@ def test_the_exact_reader_reads_in_slices_of_rows(incidents, monkeypatch):
     assert whole[0] == 1 and sliced[0] == 6
     assert whole[1:] == sliced[1:]
     assert ("csv-error", 5, 3) in whole[4] and len([e for e in whole[4] if e[0] == "csv-error"]) == 4
+
+
+@pytest.mark.parametrize("reader", ["fast", "exact"])
+def test_control_characters_in_text_are_reported_but_tab_and_newline_are_text(incidents, reader):
+    """`control-character`: C0 controls but tab and newline, DEL, C1 controls and the
+    bidirectional overrides, embeddings and isolates, named in the message; Urdu, accents,
+    no-break spaces, emoji and joiners are text."""
+    names = incidents.field_names
+    col = names.index("notes")
+    bad = ["a\x00b", "\x1b[31mred", "x\u202ey", "\u0085", "d\x7f", "\u2066iso\u2069", "\x0bv", "\x9f"]
+    fine = ["tab\there", "two\nlines", "گوادر", "naïve", "no\u00a0break", "👍🏽", "a\u200db", "“quoted”"]
+    rows = []
+    for text in bad + fine:
+        row = ["v"] * len(names)
+        row[col] = text
+        rows.append(row)
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerows([names] + rows)
+    raw = buf.getvalue().encode()
+    table = read_fast(raw, incidents) if reader == "fast" else read_exact(raw, incidents)
+    out = Collector()
+    list(table.chunks(out))
+    found = [(e.row, e.field) for e in out.issues if e.code == "control-character"]
+    assert found == [(i + 1, "notes") for i in range(len(bad))]
+    messages = [e.message for e in out.issues if e.code == "control-character"]
+    assert "U+0000 (NUL) at character 2" in messages[0] and "U+202E (RIGHT-TO-LEFT OVERRIDE)" in messages[2]
+    assert "control-character" in HINTS
