@@ -5,6 +5,7 @@
 --   total (its own total, else the sum of the parts it gives). The estimate is the dataset's
 --   conservative, corroborated figure; claims are as reported. An empty incident_id means all.
 -- params: incident_id string = ''
+-- refs: incident_id = incidents.incident_id
 SELECT i.incident_id, i.event_date, i.location,
        i.fatalities_low, i.fatalities_best, i.fatalities_high,
        i.deaths_state_forces, i.deaths_militants, i.deaths_civilians,

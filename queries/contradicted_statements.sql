@@ -4,6 +4,7 @@
 --   (claimed total, else the sum of the parts given). by_missing is 1 when the listed id names no
 --   statement. An empty speaker_org_id means every speaker.
 -- params: speaker_org_id string = ''
+-- refs: speaker_org_id = organizations.org_id
 WITH RECURSIVE listed(statement_id, rest, by_id) AS (
   SELECT statement_id, contradicted_by_ids || ';', ''
   FROM statements

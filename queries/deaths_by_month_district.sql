@@ -5,6 +5,7 @@
 --   place, shown under district_id "(not placed)" with events = 0, so the totals equal the sum of
 --   the top-level rows. An empty since/until/district_id means no limit.
 -- params: since date = 1900-01-01, until date = 9999-12-31, district_id string = ''
+-- refs: district_id = districts.district_id
 WITH parts AS (
   SELECT parent_incident_id AS incident_id,
          SUM(fatalities_low) AS low, SUM(fatalities_best) AS best, SUM(fatalities_high) AS high

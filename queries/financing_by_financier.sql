@@ -6,6 +6,7 @@
 --   usd_missing_rows counts counted rows without a USD amount. An empty site_id or financier_id
 --   means all.
 -- params: site_id string = '', financier_id string = ''
+-- refs: site_id = minerals.site_id, financier_id = organizations.org_id
 SELECT f.financier_id, o.name AS financier, f.instrument, f.related_site_id AS site_id, m.site_name,
        COUNT(*) AS n_rows,
        SUM(CASE WHEN f.recommended_for_aggregates AND f.instrument <> 'package' THEN 1 ELSE 0 END) AS counted_rows,

@@ -4,6 +4,7 @@
 --   first. Parent rows of coordinated waves are left out (their parts carry the places); incidents
 --   coded only to a district have no coordinates and cannot appear. An empty site_id means every site.
 -- params: radius_km number = 50, site_id string = ''
+-- refs: site_id = minerals.site_id
 WITH sites AS (
   SELECT site_id, site_name, latitude AS lat, longitude AS lon
   FROM minerals

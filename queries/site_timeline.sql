@@ -4,6 +4,7 @@
 --   and the statements about it, about one of its deals or about one of its incidents. Undated
 --   rows come last.
 -- params: site_id string
+-- refs: site_id = minerals.site_id
 WITH deals AS (
   SELECT * FROM financing WHERE related_site_id = :site_id
 ),

@@ -142,6 +142,36 @@ def test_git_refs_are_compared_from_their_commits(repo: Path) -> None:
     assert work["tables"]["events"]["counts"]["added"] == 2
 
 
+def test_git_refs_work_on_a_python_without_tar_extraction_filters(repo: Path, tmp_path: Path, monkeypatch) -> None:
+    """Debian 12's own python3 (3.11.2) has no `filter=` in TarFile.extractall: the checkout
+    still works, and a member that would land outside the folder is not written."""
+    import io
+    import tarfile
+
+    from brcd.release.diff.sides import extract_tree
+
+    original = tarfile.TarFile.extractall
+
+    def old_extractall(self, path=".", members=None, *, numeric_owner=False, **kwargs):
+        if kwargs:
+            raise TypeError(f"extractall() got an unexpected keyword argument {next(iter(kwargs))!r}")
+        return original(self, path, members, numeric_owner=numeric_owner)
+
+    monkeypatch.setattr(tarfile.TarFile, "extractall", old_extractall)
+    result = diff_paths("HEAD~1", "HEAD", cwd=repo)
+    assert result.required_bump == "major"
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        for name in ("inside.txt", "../outside.txt"):
+            info = tarfile.TarInfo(name)
+            info.size = 2
+            tar.addfile(info, io.BytesIO(b"x\n"))
+    buf.seek(0)
+    with tarfile.open(fileobj=buf) as tar:
+        extract_tree(tar, tmp_path / "dest")
+    assert (tmp_path / "dest" / "inside.txt").is_file() and not (tmp_path / "outside.txt").exists()
+
+
 def test_release_zips_are_compared_like_folders(tmp_path: Path) -> None:
     pkg = tmp_path / "pkg"
     shutil.copytree(FIXTURES / "base", pkg)
@@ -180,4 +210,18 @@ def test_outside_a_repository_a_ref_is_exit_2(tmp_path: Path) -> None:
 
 def test_an_unknown_format_is_exit_2() -> None:
     proc = brcd("diff", "base", "unchanged", "--format", "yaml", cwd=FIXTURES)
-    assert proc.returncode == 2 and "error[bad-option]" in proc.stderr
+    assert proc.returncode == 2 and "error[usage-error]" in proc.stderr and "yaml" in proc.stderr
+
+
+@pytest.mark.parametrize("old,new,verdict", [
+    (r"^(PK2[0-9]{2}|DIV-[A-Z]+)$", r"^(PK2[0-9]{2}|DIV-[A-Z]+|DIST-[A-Z]+(-[A-Z]+)*)$", "loosened"),  # an id form added
+    (r"^A-[0-9]+$", r"^(A-[0-9]+|B-[0-9]+)$", "loosened"),
+    (r"^(A|B)$", r"^(A)$", "tightened"),                      # an alternative dropped
+    (r"^(a|b)c$", r"^(a|b|d)c$", "tightened"),                # not a top-level alternation: no proof of inclusion
+    (r"^[a|b]$", r"^([a|b]|c)$", "loosened"),                 # a bar inside a class does not split
+    (r"^[0-9]{4}$", r"^[0-9]{5}$", "tightened"),
+])
+def test_a_pattern_that_only_gains_alternatives_is_loosened(old: str, new: str, verdict: str) -> None:
+    from brcd.release.diff.schema import constraint_changes
+
+    assert constraint_changes({"pattern": old}, {"pattern": new}) == [("pattern", verdict)]

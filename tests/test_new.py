@@ -45,8 +45,9 @@ def pkg(package_copy: Path) -> Path:
     return package_copy.parent
 
 
-def invoke(pkg: Path, *args: str, input: str | None = None):
-    return runner.invoke(app, ["new", *args, "--package", str(pkg)], input=input)
+def invoke(pkg: Path, table: str, *args: str, input: str | None = None):
+    """`brcd new TABLE PACKAGE ARGS...`: the package is the positional after the table."""
+    return runner.invoke(app, ["new", table, str(pkg), *args], input=input)
 
 
 def incident_answers(pkg: Path) -> dict[str, str]:
@@ -72,8 +73,8 @@ def test_prompts_ask_again_after_wrong_answers_then_insert_one_line(pkg: Path) -
             typed += ["2025-02-30", "11 March 2025"]          # two wrong dates, asked again each time
         if name == "source_ids":
             typed.append("SRC-9999")                          # a source that does not exist
-        if name == "fatalities_best":
-            typed.append("-2")                                # below the minimum
+        if name == "date_precision":
+            typed.append("9")                                 # above the maximum
         typed.append(answers.get(name, ""))                   # "" takes the default (today, 1)
     typed.append("")                                          # accept the proposed id
     table = pkg / "tables" / "incidents.csv"
@@ -87,7 +88,7 @@ def test_prompts_ask_again_after_wrong_answers_then_insert_one_line(pkg: Path) -
     assert "Error: '2025-02-30' is not a date as YYYY-MM-DD." in out
     assert "Error: '11 March 2025' is not a date as YYYY-MM-DD." in out
     assert "Error: SRC-9999 is not a source_id in tables/sources.csv" in out
-    assert "Error: '-2' must be at least 0." in out
+    assert "Error: '9' must be at most 5." in out
     assert f"incident_id [{expected_id}]:" in out
     line_no, line = added_lines(before, table.read_bytes())
     assert line.startswith(expected_id + ",")
@@ -100,18 +101,21 @@ def test_prompts_ask_again_after_wrong_answers_then_insert_one_line(pkg: Path) -
 
 def test_a_row_that_breaks_a_validate_rule_is_asked_again_before_writing(pkg: Path) -> None:
     """Each answer is fine on its own, but low > best breaks validate's fatalities-order rule
-    across fields: the row is not written until the flagged field is answered again."""
-    answers = incident_answers(pkg) | {"fatalities_low": "5"}
+    across fields: the row is not written until the flagged field is answered again. (The
+    figures are optional fields, so they are given as flags; the prompts ask the required ones.)"""
+    answers = incident_answers(pkg)
+    figures = {"fatalities_low": "5", "fatalities_best": "2", "fatalities_high": "3"}
     required = [f["name"] for f in load_package(pkg).resource("incidents").fields
-                if f.get("constraints", {}).get("required") and f["name"] != "incident_id"]
+                if f.get("constraints", {}).get("required") and f["name"] != "incident_id" and f["name"] not in figures]
     typed = [answers.get(name, "") for name in required] + ["", "1"]  # accept the id; then low = 1
     table = pkg / "tables" / "incidents.csv"
     before = table.read_bytes()
+    flags = [x for k, v in figures.items() for x in (f"--{k}", v)]
 
-    result = invoke(pkg, "incidents", input="\n".join(typed) + "\n")
+    result = invoke(pkg, "incidents", *flags, input="\n".join(typed) + "\n")
 
     assert result.exit_code == 0, result.output
-    assert "Error: fatalities_low: [fatalities-order]" in result.output
+    assert "tables/incidents.csv: error[fatalities-order]: fatalities_low:" in result.output
     _, line = added_lines(before, table.read_bytes())
     row = dict(zip(column_names(table), next(csv.reader([line]))))
     assert (row["fatalities_low"], row["fatalities_best"], row["fatalities_high"]) == ("1", "2", "3")
@@ -141,20 +145,30 @@ def test_flags_fill_every_field_and_row_goes_where_fmt_puts_it(pkg: Path) -> Non
         assert fmt.exit_code == 0, fmt.output
 
 
-def test_no_input_with_a_bad_value_writes_nothing(pkg: Path) -> None:
+def test_no_input_reports_every_problem_of_the_row_at_once_and_writes_nothing(pkg: Path) -> None:
+    """A bad value, a missing required value, an unknown id and a rule across fields: one
+    report, one format (the validator's), exit 1, nothing written."""
     before = snapshot(pkg)
-    answers = incident_answers(pkg) | {"date_precision": "9"}
+    answers = incident_answers(pkg) | {"date_precision": "9", "source_ids": "SRC-9999",
+                                       "fatalities_low": "5", "fatalities_best": "2", "fatalities_high": "3"}
+    del answers["location"]
     flags = [x for k, v in answers.items() for x in (f"--{k}", v)]
     result = invoke(pkg, "incidents", "--no-input", *flags)
-    assert result.exception.exit_code == 1  # BrcdError: brcd.cli.main prints it as one line, exit 1
-    assert "date_precision: '9' must be at most 5." in result.exception.one_line()
+    assert result.exit_code == 1, result.output
+    lines = [line for line in result.stdout.splitlines() if "error[" in line]
+    found = {(line.split("error[", 1)[1].split("]")[0], line.split("]: ", 1)[1].split(":")[0]) for line in lines}
+    assert {("constraint-error", "date_precision"), ("constraint-error", "location"),
+            ("foreign-key", "source_ids"), ("fatalities-order", "fatalities_low")} <= found, result.stdout
+    assert all(line.startswith("tables/incidents.csv: error[") for line in lines)
+    assert "nothing written" in result.stdout
     assert snapshot(pkg) == before
 
 
-def test_missing_required_fields_are_listed(pkg: Path) -> None:
-    result = runner.invoke(app, ["new", "sources", "--package", str(pkg), "--no-input"])
-    assert result.exception.exit_code == 2
-    assert "no value for required field(s): title, source_type, reliability." in result.exception.one_line()
+def test_missing_required_fields_are_listed_and_exit_1(pkg: Path) -> None:
+    result = invoke(pkg, "sources", "--no-input")
+    assert result.exit_code == 1
+    for name in ("title", "source_type", "reliability"):
+        assert f"error[constraint-error]: {name}: {name} is empty: a value is required." in result.stdout
 
 
 def test_interrupted_prompts_write_nothing(pkg: Path) -> None:
@@ -176,7 +190,7 @@ def test_an_id_in_use_is_refused_and_asked_again(pkg: Path) -> None:
 
 def test_unknown_field_flag_is_a_usage_error(pkg: Path) -> None:
     result = invoke(pkg, "sources", "--no-input", "--headline", "x")
-    assert result.exception.exit_code == 2
+    assert result.exception.exit_code == 2  # BrcdError: brcd.cli.run prints it as one line, exit 2
     assert "sources has no field 'headline'" in result.exception.one_line()
 
 

@@ -15,7 +15,7 @@ import pytest
 from brcd.edit.hash import stale_resources
 from brcd.package import load_package
 
-TABLES = ["sources", "organizations", "districts", "minerals", "financing", "incidents", "statements"]
+TABLES = ["sources", "organizations", "districts", "minerals", "financing", "incidents", "statements", "published_totals"]
 
 
 def brcd(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
@@ -107,7 +107,7 @@ def test_hash_check_fails_when_a_table_changes(package_copy):
     path.write_bytes(path.read_bytes().replace(b"Duddar", b"Dudar", 1))
     result = brcd("hash", "--check", str(package_copy))
     assert result.returncode == 1
-    assert "tables/minerals.csv" in result.stderr and "stale" in result.stderr
+    assert "tables/minerals.csv: error[hash-count]:" in result.stdout and "stale" in result.stdout
     assert brcd("hash", str(package_copy)).returncode == 0
     assert brcd("hash", "--check", str(package_copy)).returncode == 0
 
@@ -117,7 +117,7 @@ def test_hash_check_explains_crlf_line_endings(package_copy):
     path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))
     result = brcd("hash", "--check", str(package_copy))
     assert result.returncode == 1
-    assert "line endings" in result.stderr and "CRLF" in result.stderr
+    assert "line endings" in result.stdout and "CRLF" in result.stdout
 
 
 def test_hash_with_a_missing_table_is_one_line_exit_2_and_changes_nothing(package_copy):

@@ -46,6 +46,7 @@ CASES = [(q.name, q.name, {}) for q in QUERIES if all(not p.required for p in q.
     ("organizations_most_named--top3", "organizations_most_named", {"top": "3"}),
     ("contested_claims--wave", "contested_claims", {"incident_id": "BAL-INC-2024-0001"}),
     ("contradicted_statements--front", "contradicted_statements", {"speaker_org_id": "ORG-FRONT"}),
+    ("coverage_by_year--2024", "coverage_by_year", {"year": "2024"}),
 ]
 
 
@@ -134,6 +135,45 @@ def test_query_same_on_both_engines_and_matches_golden(fixture_duckdb, fixture_s
     assert (golden["query"], golden["params"]) == (name, params)
     assert duck.columns == golden["columns"]
     assert duck.rows == golden["rows"]
+
+
+def test_coverage_by_year_counts_each_event_once_and_keeps_to_its_area(tmp_path):
+    """Hand-counted oracle over the fixture plus one attack outside the province (no district):
+    a wave counts once through its parent (never its parts too), scope militant_attacks leaves the
+    army's operation out, an actor total takes the group's cell, events without an injured figure
+    are counted apart, and only the Pakistan-wide total takes the attack outside the province."""
+    pkg = tmp_path / "pkg"
+    shutil.copytree(FIXTURE, pkg)
+    incidents = pkg / "tables" / "incidents.csv"
+    with incidents.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    outside = dict(next(r for r in rows if r["incident_id"] == "BAL-INC-2024-0005"))
+    outside.update(incident_id="BAL-INC-2024-0008", event_date="2024-04-10", date_start="2024-04-10", date_end="2024-04-10",
+                   district_id="", location="A city in another province", latitude="", longitude="", geo_precision="",
+                   fatalities_best="5", fatalities_low="5", fatalities_high="5", deaths_civilians="5", injured="")
+    with incidents.open("a", newline="", encoding="utf-8") as fh:
+        csv.DictWriter(fh, fieldnames=list(rows[0]), lineterminator="\n").writerow(outside)
+    from brcd.duck import connect
+
+    query = find_query(QUERIES, "coverage_by_year")
+    duck = on_duckdb(connect(load_package(pkg)), query, {})
+    lite = on_sqlite(load_sqlite(pkg), query, {})
+    assert duck.columns == lite.columns and duck.rows == lite.rows
+    cols = duck.columns
+    got = {r[cols.index("total_id")]: (r[cols.index("brcd_events")], r[cols.index("brcd_value")],
+                                       r[cols.index("brcd_events_without_figure")]) for r in duck.rows}
+    assert got == {
+        "TOT-0001": (4, 19, 0),  # wave parent 15 + 2 + 0 (protest) + 2; the army's 6 and the parts left out
+        "TOT-0002": (5, 25, 0),  # all violence: the army's operation counts
+        "TOT-0003": (1, 1, 0),   # January attacks: the wave is one event
+        "TOT-0004": (4, 3, 3),   # injured: only one event reports a figure
+        "TOT-0005": (3, 19, 0),  # the front and its cell
+        "TOT-0006": (1, 1, 0),   # 2023, whole country
+        "TOT-0007": (0, 0, 0),   # a year without events
+        "TOT-0008": (5, 24, 0),  # whole country: the attack outside the province counts
+    }
+    share = {r[cols.index("total_id")]: r[cols.index("share")] for r in duck.rows}
+    assert share["TOT-0001"] == round(19 / 40, 3) and share["TOT-0007"] == 0.0
 
 
 def test_goldens_are_not_empty_and_none_is_orphaned():

@@ -121,10 +121,11 @@ def test_verify_names_the_file_a_one_byte_change_damaged(released, tmp_path: Pat
     _zip, root = released
     copy = tmp_path / root.name
     shutil.copytree(root, copy)
-    flip(copy / changed)
+    # SHA256SUMS: a byte of its first checksum (a byte of a file name would name another file)
+    flip(copy / changed, 10 / (copy / changed).stat().st_size if changed == "SHA256SUMS" else 0.5)
     proc = brcd("verify", str(copy))
     assert proc.returncode == 1
-    assert proc.stderr.splitlines()[0].startswith(f"damaged: {named}:"), proc.stderr
+    assert proc.stdout.splitlines()[0].startswith(f"{named}: error[damaged-file]:"), proc.stdout
 
 
 @pytest.mark.parametrize("where", [0.3, 0.7, 0.99])
@@ -135,7 +136,7 @@ def test_verify_catches_a_one_byte_change_in_the_zip(released, tmp_path: Path, w
     flip(tmp_path / zip_path.name, where)
     proc = brcd("verify", str(tmp_path / zip_path.name))
     assert proc.returncode == 1
-    assert proc.stderr.startswith("damaged: ") and "Traceback" not in proc.stderr
+    assert "error[damaged-file]" in proc.stdout and "Traceback" not in proc.stderr
 
 
 def test_verify_of_a_zip_checks_the_duckdb_file_beside_it(released, tmp_path: Path) -> None:
@@ -144,7 +145,7 @@ def test_verify_of_a_zip_checks_the_duckdb_file_beside_it(released, tmp_path: Pa
         shutil.copy(path, tmp_path / path.name)
     flip(tmp_path / zip_path.with_suffix(".duckdb").name)
     proc = brcd("verify", str(tmp_path / zip_path.name))
-    assert proc.returncode == 1 and proc.stderr.startswith(f"damaged: {zip_path.with_suffix('.duckdb').name}:")
+    assert proc.returncode == 1 and proc.stdout.startswith(f"{zip_path.with_suffix('.duckdb').name}: error[damaged-file]:")
 
 
 def test_verify_of_something_that_is_not_a_release_is_exit_2(tmp_path: Path) -> None:
@@ -177,4 +178,4 @@ def test_verify_names_a_file_added_to_a_release(released, tmp_path: Path) -> Non
     shutil.copytree(root, copy)
     (copy / "tables" / "extra.csv").write_text("a\n1\n")
     proc = brcd("verify", str(copy))
-    assert proc.returncode == 1 and proc.stderr.startswith("damaged: tables/extra.csv: is not listed in SHA256SUMS")
+    assert proc.returncode == 1 and proc.stdout.startswith("tables/extra.csv: error[damaged-file]: is not listed in SHA256SUMS")

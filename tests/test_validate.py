@@ -88,10 +88,12 @@ def test_cli_exit_codes_and_json_shape(tmp_path):
     out = brcd("validate", str(pkg), "--format", "json")
     assert out.returncode == 1, out.stderr
     data = json.loads(out.stdout)
-    assert list(data) == ["valid", "error_count", "truncated", "errors"]
+    assert list(data) == ["ok", "exit_code", "valid", "error_count", "truncated", "errors"]
+    assert data["ok"] is False and data["exit_code"] == 1
     assert data["valid"] is False and data["error_count"] == 1 and data["truncated"] is False
     (err,) = data["errors"]
-    assert list(err) == ["code", "resource", "path", "line", "row", "field", "column", "value", "message"]
+    assert list(err) == ["code", "resource", "path", "line", "row", "field", "column", "value", "message", "hint"]
+    assert err["hint"] == HINTS["fatalities-order"]
     assert (err["code"], err["path"], err["line"], err["row"], err["field"], err["column"], err["value"]) == \
         ("fatalities-order", "tables/incidents.csv", 3, 2, "fatalities_low", 13, "4")
     ok = brcd("validate", str(shutil.copytree(FIXTURES / "base", tmp_path / "ok")))
@@ -160,12 +162,11 @@ def test_max_errors_says_the_list_is_cut_in_every_format(tmp_path):
     assert validate_package(pkg).truncated is False
 
 
-def test_text_groups_by_file_with_a_hint_per_code(tmp_path):
+def test_text_is_one_line_per_error_with_its_place_and_fix(tmp_path):
     pkg = build("dangling-statement-in-list", tmp_path / "pkg")
     text = brcd("validate", str(pkg)).stdout
-    assert "tables/statements.csv (1 error)" in text
-    assert "line 3, contradicted_by_ids: [foreign-key]" in text
-    assert f"foreign-key: {HINTS['foreign-key']}" in text
+    assert "tables/statements.csv:3:" in text and "error[foreign-key]: contradicted_by_ids:" in text
+    assert f"Fix: {HINTS['foreign-key']}" in text
 
 
 def test_github_annotations_point_at_the_line_and_column(tmp_path):

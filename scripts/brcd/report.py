@@ -1,10 +1,16 @@
-"""The validation report: one `Issue` per problem found, and how to print it.
+"""Problems and how every command prints them: one `Issue` per problem, a `Report` of them.
 
 Problems in the data are never exceptions: `brcd.validate.validate_package` returns a
-`Report`. Its JSON shape (`Report.to_dict`) is the contract of `brcd validate --format json`:
+`Report`. A `BrcdError` (unusable input) becomes an `Issue` too (`Issue.from_error`), so every
+command prints problems one way, in three formats:
 
-    {"valid": bool, "error_count": int, "truncated": bool,
-     "errors": [{"code", "resource", "path", "line", "row", "field", "column", "value", "message"}]}
+- text: one line per problem, `PLACE: error[CODE]: FIELD: MESSAGE`, then each code's fix once
+  under "How to fix:", then a one-line summary; a single problem is one line with its fix;
+- github: one `::error file=,line=,col=,title=CODE::` workflow command per problem;
+- json: one shape for every command, `Report.to_dict`:
+
+    {"ok": bool, "exit_code": 0|1|2, "valid": bool, "error_count": int, "truncated": bool,
+     "errors": [{"code", "resource", "path", "line", "row", "field", "column", "value", "message", "hint"}]}
 
 `line` is the physical line in the CSV file (the header is line 1), `row` the data row
 number (the first row after the header is 1), `column` the 1-based field position; fields
@@ -15,8 +21,12 @@ hint, in `HINTS`.
 
 from __future__ import annotations
 
+import json
+import sys
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
+
+from brcd.errors import EXIT_DATA, EXIT_INPUT, EXIT_OK, BrcdError, place, problem_line
 
 # One fix hint per error code. A code missing here falls back to `DEFAULT_HINT`.
 HINTS: dict[str, str] = {
@@ -64,6 +74,13 @@ HINTS: dict[str, str] = {
     "currency-code": "use an ISO 4217 currency code (USD, PKR, CNY, ...).",
     "usd-amount-mismatch": "when the currency is USD, amount_usd_nominal must equal amount_original.",
     "statement-before-incident": "a statement about an incident cannot predate it: check both dates or the related_incident_id.",
+    # other commands' findings (brcd fmt, verify, diff, release, codebook)
+    "not-canonical": "run `brcd fmt` to rewrite the table in canonical form (values do not change).",
+    "damaged-file": "download the release again (the file's bytes differ from the published checksums).",
+    "invalid-package": "run `brcd validate` and fix the errors it lists.",
+    "semver-check": "raise `version` in datapackage.json as the message says and add its `## X.Y.Z - YYYY-MM-DD` section to CHANGELOG.md.",
+    "stale-docs": "run `brcd codebook` to regenerate the file from the schemas and tables, then commit it.",
+    "usage-error": "see the command's --help.",
 }
 DEFAULT_HINT = "see the message."
 
@@ -74,7 +91,8 @@ def hint_for(code: str) -> str:
 
 @dataclass
 class Issue:
-    """One error; fields that do not apply are None."""
+    """One problem; fields that do not apply are None. `fix` overrides the code's hint when the
+    fix depends on the case (an error raised with its own hint)."""
 
     code: str
     resource: str | None = None
@@ -85,38 +103,66 @@ class Issue:
     column: int | None = None
     value: str | None = None
     message: str = ""
+    fix: str | None = None
 
     @property
     def hint(self) -> str:
-        return hint_for(self.code)
+        return self.fix or hint_for(self.code)
+
+    @classmethod
+    def from_error(cls, exc: BrcdError) -> "Issue":
+        return cls(exc.code, path=str(exc.file) if exc.file is not None else None, line=exc.line,
+                   column=exc.column, message=exc.message, fix=exc.hint or None)
+
+    def place(self) -> str:
+        return place(self.path, self.line, self.column)
+
+    def line_text(self, *, with_fix: bool = True) -> str:
+        """`PLACE: error[CODE]: FIELD: MESSAGE [Fix: HINT]` on one line."""
+        return problem_line(self.code, self.message, where=self.place(), field=self.field,
+                            hint=self.hint if with_fix else None)
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        return {k: getattr(self, k) for k in KEYS}
 
 
-KEYS = ("code", "resource", "path", "line", "row", "field", "column", "value", "message")
+KEYS = ("code", "resource", "path", "line", "row", "field", "column", "value", "message", "hint")
 
 
 @dataclass
 class Report:
+    """Problems found by one command. `exit_code` is 0 when there is none, else 1 (a problem in
+    the data) unless given (2 for unusable input)."""
+
     valid: bool
     error_count: int
     truncated: bool
     errors: list[Issue] = field(default_factory=list)
+    exit_code: int | None = None
     rows: dict[str, int] = field(default_factory=dict)  # data rows read per table (kept out of the JSON)
+
+    def __post_init__(self) -> None:
+        if self.exit_code is None:
+            self.exit_code = EXIT_OK if self.valid else EXIT_DATA
 
     @classmethod
     def from_issues(cls, issues: list[Issue], *, error_count: int | None = None,
-                    max_errors: int | None = None) -> "Report":
+                    max_errors: int | None = None, exit_code: int | None = None) -> "Report":
         """Build a report; `error_count` is the total found (it may exceed `len(issues)` when a
         check counted more failures than it listed); `max_errors` caps the list."""
         total = len(issues) if error_count is None else max(error_count, len(issues))
         shown = issues if max_errors is None else issues[:max_errors]
-        return cls(valid=total == 0, error_count=total, truncated=len(shown) < total, errors=list(shown))
+        return cls(valid=total == 0, error_count=total, truncated=len(shown) < total, errors=list(shown),
+                   exit_code=exit_code if total else None)
+
+    @classmethod
+    def from_error(cls, exc: BrcdError) -> "Report":
+        return cls.from_issues([Issue.from_error(exc)], exit_code=exc.exit_code)
 
     def to_dict(self) -> dict:
-        return {"valid": self.valid, "error_count": self.error_count, "truncated": self.truncated,
-                "errors": [{k: getattr(e, k) for k in KEYS} for e in self.errors]}
+        return {"ok": self.exit_code == EXIT_OK, "exit_code": self.exit_code,
+                "valid": self.valid, "error_count": self.error_count, "truncated": self.truncated,
+                "errors": [e.to_dict() for e in self.errors]}
 
     def summary(self) -> str:
         """A few lines: valid, or N errors by table and code."""
@@ -129,36 +175,19 @@ class Report:
         return "\n".join(lines)
 
 
-def _place(e: Issue) -> str:
-    parts = [e.path or "datapackage.json"]
-    if e.line is not None:
-        parts.append(str(e.line))
-        if e.column is not None:
-            parts.append(str(e.column))
-    return ":".join(parts)
-
-
-def render_text(report: Report) -> str:
-    """Grouped by file, one line per error, then the fix hint of each code seen."""
+def render_text(report: Report, *, ok: str = "valid: no errors.", tail: str | None = None) -> str:
+    """One line per problem, then how to fix each kind once, then `tail` (default: the count).
+    A report of a single problem is one line with its fix (and the tail)."""
     if report.valid:
-        return "valid: no errors.\n"
+        return ok + "\n"
     out: list[str] = []
-    groups: dict[str, list[Issue]] = {}
-    for e in report.errors:
-        groups.setdefault(e.path or "datapackage.json", []).append(e)
-    for path, errs in groups.items():
-        out.append(f"{path} ({len(errs)} error{'s' if len(errs) != 1 else ''})")
-        for e in errs:
-            where = f"line {e.line}" if e.line is not None else "file"
-            if e.field:
-                where += f", {e.field}"
-            out.append(f"  {where}: [{e.code}] {e.message}")
-    out.append("")
-    out.append("How to fix:")
-    for code in sorted({e.code for e in report.errors}):
-        out.append(f"  {code}: {hint_for(code)}")
-    out.append("")
-    out.append(_tail(report))
+    if len(report.errors) == 1 and not report.truncated:
+        out.append(report.errors[0].line_text())
+    else:
+        out += [e.line_text(with_fix=False) for e in report.errors]
+        fixes = dict.fromkeys((e.code, e.hint) for e in report.errors)
+        out += ["", "How to fix:"] + [f"  {code}: {hint}" for code, hint in sorted(fixes)] + [""]
+    out.append(tail or _tail(report))
     return "\n".join(out) + "\n"
 
 
@@ -176,28 +205,54 @@ def _gh_escape(text: str, *, prop: bool = False) -> str:
     return text
 
 
-def render_github(report: Report) -> str:
-    """GitHub Actions workflow commands: one `::error file=,line=,col=::` per error."""
+def render_github(report: Report, *, ok: str = "valid: no errors.", tail: str | None = None) -> str:
+    """GitHub Actions workflow commands: one `::error file=,line=,col=::` per problem."""
     out = []
     for e in report.errors:
-        props = [f"file={_gh_escape(e.path or 'datapackage.json', prop=True)}"]
-        if e.line is not None:
+        props = [f"file={_gh_escape(e.path, prop=True)}"] if e.path else []
+        if e.path and e.line is not None:
             props.append(f"line={e.line}")
             if e.column is not None:
                 props.append(f"col={e.column}")
         props.append(f"title={_gh_escape(e.code, prop=True)}")
-        msg = f"[{e.code}] {e.message}" + (f" Fix: {e.hint}" if e.hint else "")
+        field_text = f"{e.field}: " if e.field else ""
+        msg = f"[{e.code}] {field_text}{e.message} Fix: {e.hint}"
         out.append(f"::error {','.join(props)}::{_gh_escape(msg)}")
     if report.truncated:
-        out.append(f"::warning title=brcd validate::{_gh_escape(_tail(report))}")
-    out.append("valid: no errors." if report.valid else _tail(report))
+        out.append(f"::warning title=brcd::{_gh_escape(_tail(report))}")
+    out.append(ok if report.valid else (tail or _tail(report)))
     return "\n".join(out) + "\n"
 
 
-def render_json(report: Report) -> str:
-    import json
-
+def render_json(report: Report, **_ignored) -> str:
     return json.dumps(report.to_dict(), ensure_ascii=False, indent=2) + "\n"
 
 
 RENDERERS = {"text": render_text, "json": render_json, "github": render_github}
+
+
+def echo_report(report: Report, fmt: str = "text", *, ok: str = "valid: no errors.", tail: str | None = None,
+                stream=None) -> int:
+    """Print a report the one way every command does, and return its exit code. A report is the
+    command's output: it goes to stdout (unless `stream` says otherwise, when stdout carries
+    another document); errors of unusable input go to stderr (`echo_error`)."""
+    text = RENDERERS[fmt](report, ok=ok, tail=tail)
+    stream = stream or sys.stdout
+    stream.write(text)
+    stream.flush()
+    return report.exit_code
+
+
+def echo_error(exc: BrcdError, fmt: str = "text") -> int:
+    """Print an error of unusable input (exit 2 unless it says otherwise) in the chosen format."""
+    if fmt == "text":
+        sys.stderr.write(exc.one_line() + "\n")
+        sys.stderr.flush()
+        return exc.exit_code
+    return echo_report(Report.from_error(exc), fmt)
+
+
+def usage_problem(message: str, command: str) -> BrcdError:
+    """A command-line usage error (unknown option, bad value, missing argument) as a BrcdError."""
+    message = message.replace("Value error, ", "")  # pydantic's prefix, in recent typers
+    return BrcdError("usage-error", message.rstrip(".") + ".", hint=f"see `{command} --help`.", exit_code=EXIT_INPUT)

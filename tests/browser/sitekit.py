@@ -57,6 +57,13 @@ def make_site_package(dest: Path) -> dict:
 
     incidents = read_rows(dest / "tables" / "incidents.csv")
     target = incidents[-1]
+    if not any(r["latitude"] for r in incidents):
+        # The map needs a point to draw. When no incident has a published point, this test copy
+        # (never the real table) places one incident at its district's representative point.
+        points = {r["district_id"]: (r["latitude"], r["longitude"])
+                  for r in read_rows(dest / "tables" / "districts.csv") if r["latitude"]}
+        located = next(r for r in incidents if r["district_id"] in points)
+        located["latitude"], located["longitude"] = points[located["district_id"]]
     script = f'<script>window.{XSS_MARK}=1</script><img src="nonexistent.png" onerror="window.{XSS_MARK}=2">'
     target["description"] = f"{target['description']} {SEARCH_TOKEN} {script}"[:2000]
     write_rows(dest / "tables" / "incidents.csv", incidents)

@@ -36,7 +36,8 @@ def test_incidents_json_array_returns_every_row(api, incidents):
     by_id = {row["incident_id"]: row for row in rows}
     for src in incidents:
         assert by_id[src["incident_id"]]["event_date"] == src["event_date"]
-        assert by_id[src["incident_id"]]["fatalities_best"] == int(src["fatalities_best"])
+        best = src["fatalities_best"]  # empty: no source reports a figure (null, never 0)
+        assert by_id[src["incident_id"]]["fatalities_best"] == (int(best) if best else None)
 
 
 def test_default_sort_is_newest_first(api, incidents):
@@ -59,7 +60,9 @@ def test_configured_facets_count_like_the_csv(api, incidents, column):
     facet = data["facet_results"][column]
     expected = collections.Counter(row[column] for row in incidents if row[column])
     got = {item["value"]: item["count"] for item in facet["results"]}
-    assert got == dict(expected.most_common(len(got)))
+    assert all(expected[value] == count for value, count in got.items())
+    # the biggest counts are shown (values tied on a count may come in either order)
+    assert sorted(got.values(), reverse=True) == [count for _, count in expected.most_common(len(got))]
     assert sum(expected.values()) >= sum(got.values())
 
 
@@ -104,7 +107,8 @@ def test_stored_query_runs_with_a_parameter(api, incidents):
     r = api.get("/brcd/site_incidents_in_district.json",
                 params={"district_id": district, "min_deaths": 0, "_shape": "array"})
     assert r.status_code == 200
-    expected = sorted(row["incident_id"] for row in incidents if row["district_id"] == district)
+    # an incident whose toll no source reports (empty best) has no "at least 0 deaths"
+    expected = sorted(row["incident_id"] for row in incidents if row["district_id"] == district and row["fatalities_best"])
     assert sorted(row["incident_id"] for row in r.json()) == expected
 
 

@@ -1,3 +1,4 @@
+"""One module per `brcd` command; each defines `register(app)`."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -5,14 +6,16 @@ from typing import Optional
 
 import typer
 
+from brcd.options import out_option, package_argument
+
 
 def register(app: typer.Typer) -> None:
-    app.command("build")(build_command)
+    app.command("build", short_help="Build SQLite, DuckDB and Parquet files from a valid package.")(build_command)
 
 
 def build_command(
-    package: Optional[Path] = typer.Argument(None, help="datapackage.json or its folder (default: current folder)."),
-    out: Path = typer.Option(Path("dist"), "--out", help="Folder for brcd.sqlite, brcd.duckdb and parquet/."),
+    package: Optional[Path] = package_argument(),
+    out: Path = out_option("Folder for brcd.sqlite, brcd.duckdb and parquet/."),
     force: bool = typer.Option(False, "--force", help="Rebuild even when the inputs are unchanged."),
 ) -> None:
     """Build the SQLite (for Datasette), DuckDB and Parquet files from a valid package.

@@ -1,23 +1,25 @@
 from __future__ import annotations
 
+import sys
 from typing import Optional
 
 import typer
 
-FORMATS = ("text", "markdown", "json")
+from brcd.options import DiffFormat, format_option
 
 
 def register(app: typer.Typer) -> None:
-    app.command("diff")(diff_command)
+    app.command("diff", short_help="Compare two versions and say which version bump they need.")(diff_command)
 
 
 def diff_command(
-    old: str = typer.Argument(..., help="OLD version: a git ref, a package folder or a release zip."),
-    new: str = typer.Argument(..., help="NEW version: a git ref, a package folder or a release zip."),
-    fmt: str = typer.Option("text", "--format", help="text, markdown or json (json is complete and has required_bump)."),
+    old: str = typer.Argument(..., metavar="OLD", help="A git ref, a package folder or a release zip."),
+    new: str = typer.Argument(..., metavar="NEW", help="A git ref, a package folder or a release zip."),
+    fmt: DiffFormat = format_option(DiffFormat.text, "text or markdown (rows listed up to --limit), "
+                                    "or json (complete, with required_bump)."),
     check: bool = typer.Option(False, "--check", help="Exit 1 unless NEW's version is bumped enough and CHANGELOG.md has its section."),
-    limit: Optional[int] = typer.Option(None, "--limit", min=0,
-                                        help="Rows listed per table and kind (default: 20 for text/markdown, all for json). Counts stay exact."),
+    limit: Optional[int] = typer.Option(None, "--limit", min=0, metavar="N", show_default="20 for text and markdown, all for json",
+                                        help="Rows listed per table and kind. Counts stay exact."),
 ) -> None:
     """Compare two versions: rows added, removed and changed per table, schema changes, and the semver bump they need.
 
@@ -28,19 +30,18 @@ def diff_command(
     """
     from brcd.release.diff import diff_paths
     from brcd.release.diff.render import render_json, render_markdown, render_text
-    from brcd.errors import BrcdError
+    from brcd.report import Issue, Report, echo_report
 
-    if fmt not in FORMATS:
-        raise BrcdError("bad-option", f"--format {fmt!r} is not one of {', '.join(FORMATS)}.",
-                        hint="use --format text, markdown or json.")
-    if limit is None and fmt != "json":
+    if limit is None and fmt is not DiffFormat.json:
         limit = 20
     result = diff_paths(old, new, limit=limit)
     if check:
         result.run_check()
-    render = {"text": render_text, "markdown": render_markdown, "json": render_json}[fmt]
+    render = {DiffFormat.text: render_text, DiffFormat.markdown: render_markdown, DiffFormat.json: render_json}[fmt]
     typer.echo(render(result), nl=False)
     if check and result.problems:
-        for problem in result.problems:
-            typer.echo(f"error[semver-check]: {problem}", err=True)
+        if fmt is not DiffFormat.json:  # the JSON document already holds them under "check"
+            issues = [Issue("semver-check", path="datapackage.json", message=p) for p in result.problems]
+            echo_report(Report.from_issues(issues), "text", stream=sys.stderr,
+                        tail=f"version gate: {len(issues)} problem(s).")
         raise typer.Exit(1)

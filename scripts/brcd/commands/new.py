@@ -5,143 +5,115 @@ from typing import Optional
 
 import typer
 
+from brcd.errors import BrcdError
+
 EXTRA_ARGS = {"allow_extra_args": True, "ignore_unknown_options": True}
 
 
 def register(app: typer.Typer) -> None:
-    app.command("new", context_settings=EXTRA_ARGS)(new_command)
+    app.command("new", context_settings=EXTRA_ARGS,
+                short_help="Add one row to a table: asks, proposes the id, checks, inserts.")(new_command)
 
 
 def new_command(
     ctx: typer.Context,
-    table: str = typer.Argument(..., help="The table to add a row to (incidents, sources, statements, ...)."),
-    package: Optional[Path] = typer.Option(None, "--package", "-p", help="datapackage.json or its folder (default: current folder)."),
+    table: str = typer.Argument(..., metavar="TABLE", help="The table to add a row to (incidents, sources, statements, ...)."),
     no_input: bool = typer.Option(False, "--no-input", help="Never prompt: take values from the field flags, the proposed id and the defaults; exit 1 if the row is not valid."),
     all_fields: bool = typer.Option(False, "--all", help="Also prompt for the optional fields (Enter leaves one empty)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Check the row and print it; write nothing."),
     list_fields: bool = typer.Option(False, "--list-fields", help="List the table's fields (each is also a flag) and exit."),
+    package_option: Optional[Path] = typer.Option(None, "--package", hidden=True),
 ) -> None:
     """Add one row to TABLE: prompt for the required fields, propose the next free id, check
     the row with the same rules as `brcd validate`, then insert it without touching any
-    other line (and update bytes/hash in datapackage.json). A bad answer is asked again.
+    other line (and update bytes/hash in datapackage.json).
 
-    Every field is also a flag: --FIELD VALUE (dashes or underscores), e.g.
+    brcd new TABLE [PACKAGE] [--FIELD VALUE]... [OPTIONS]
+
+    PACKAGE (datapackage.json or its folder; default: the current folder) may follow TABLE.
+    Every field is also a flag, --FIELD VALUE (dashes or underscores). Every problem of the row
+    is reported at once; with prompts, the fields they name are asked again; with --no-input,
+    the command exits 1 and writes nothing.
 
     Example: brcd new sources --title "Dawn, 27 August 2024" --source-type news_report --reliability established_media
     """
-    from brcd.edit.new import describe_fields, parse_field_flags
+    from brcd.edit.new import NewRow, describe_fields, parse_field_flags, split_arguments
     from brcd.package import load_package
+    from brcd.report import Report, echo_report
 
-    pkg = load_package(package)
-    res = pkg.resource(table)
+    words, flags = split_arguments(list(ctx.args))
+    if len(words) > 1 or (words and package_option is not None):
+        raise BrcdError("bad-option", f"unexpected argument {words[-1]!r}.",
+                        hint="write brcd new TABLE [PACKAGE] --FIELD VALUE ... (see `brcd new TABLE --list-fields`).")
+    pkg = load_package(Path(words[0]) if words else package_option)
+    row = NewRow.start(pkg, table)
     if list_fields:
-        typer.echo(describe_fields(res))
+        typer.echo(describe_fields(row.resource))
         return
-    given = parse_field_flags(res, list(ctx.args))
-    session = _Session(pkg, res, interactive=not no_input)
-    values = session.collect(given, all_fields)
-    session.check_until_valid(values)
-    _write(pkg, res, values, dry_run)
+    row.values.update(parse_field_flags(row.resource, flags))
+    if no_input:
+        row.fill_defaults(row.to_ask(all_fields))
+        if row.key and row.key not in row.values and (proposal := row.proposed_key()):
+            row.values[row.key] = proposal
+        problems = row.problems()
+        if problems:
+            echo_report(Report.from_issues(problems), tail=f"the row is not valid: nothing written to {row.resource.relpath}.")
+            raise typer.Exit(1)
+    else:
+        _Prompts(row).complete(all_fields)
+    if dry_run:
+        typer.echo(row.render(), nl=False)
+        typer.echo(f"valid: {row.key_text()} would be added to {row.resource.relpath} (--dry-run: nothing written).", err=True)
+        return
+    placement = row.add()
+    typer.echo(f"added {row.key_text()} to {row.resource.relpath} at line {placement.line}; bytes/hash updated in datapackage.json.")
 
 
-class _Session:
-    """The prompts of one `brcd new` run."""
+class _Prompts:
+    """The questions of one interactive `brcd new` run (the row's logic is in brcd.edit.new)."""
 
-    def __init__(self, pkg, res, *, interactive: bool) -> None:
-        from brcd.edit.new import column_values
-
-        self.pkg, self.res, self.interactive = pkg, res, interactive
-        self.key = res.primary_key[0] if len(res.primary_key) == 1 else None
-        self.used = column_values(res, self.key) if self.key else set()
-
-    def problem(self, name: str, value: str) -> Optional[str]:
-        from brcd.edit.new import field_problem
-
-        return field_problem(self.pkg, self.res, name, value, self.used)
+    def __init__(self, row) -> None:
+        self.row = row
+        self.used = row.used_keys()
 
     def ask(self, name: str, default: Optional[str] = None) -> str:
         from brcd.edit.new import prompt_text
 
         def check(value: str) -> str:
             value = value.strip()
-            problem = self.problem(name, value)
+            problem = self.row.answer_problem(name, value, self.used)
             if problem:
                 raise typer.BadParameter(problem)  # the prompt prints it and asks again
             return value
 
-        typer.secho(f"  {prompt_text(self.res.field(name))}", dim=True, err=True)
+        typer.secho(f"  {prompt_text(self.row.resource.field(name))}", dim=True, err=True)
         return typer.prompt(name, default=default, value_proc=check, show_default=bool(default), err=True)
 
     def field_name(self, value: str) -> str:
-        if value.strip() not in self.res.field_names:
-            raise typer.BadParameter(f"{self.res.name} has no field {value.strip()!r}.")
+        if value.strip() not in self.row.resource.field_names:
+            raise typer.BadParameter(f"{self.row.resource.name} has no field {value.strip()!r}.")
         return value.strip()
 
-    def collect(self, given: dict[str, str], all_fields: bool) -> dict[str, str]:
-        from brcd.errors import BrcdError
-        from brcd.edit.new import defaults, propose_id
+    def complete(self, all_fields: bool) -> None:
+        """Ask for what is missing, then check the whole row; print every problem at once and ask
+        again for the fields they name, until the row is valid."""
+        from brcd.report import Report, echo_report
 
-        values: dict[str, str] = {}
-        bad = []
-        for name, value in given.items():
-            problem = self.problem(name, value)
-            if problem:
-                bad.append(f"{name}: {problem}")
-                if self.interactive:
-                    typer.echo(f"Error: --{name.replace('_', '-')}: {problem}", err=True)
-                    continue
-            values[name] = value
-        if bad and not self.interactive:
-            raise BrcdError("invalid-row", "the row is not valid: " + " ".join(bad),
-                            hint="correct the flags, or drop --no-input to be asked.", exit_code=1)
-        proposed = defaults(self.res)
-        todo = [f["name"] for f in self.res.fields if f["name"] != self.key and f["name"] not in values
-                and (all_fields or f.get("constraints", {}).get("required"))]
-        if not self.interactive:
-            values.update({n: proposed[n] for n in todo if n in proposed})
-        else:
-            for name in todo:
-                required = self.res.field(name).get("constraints", {}).get("required")
-                values[name] = self.ask(name, proposed.get(name, None if required else ""))
-        if self.key and self.key not in values:
-            proposal = propose_id(self.res, values)
-            if self.interactive:
-                values[self.key] = self.ask(self.key, proposal)
-            elif proposal:
-                values[self.key] = proposal
-        missing = [f["name"] for f in self.res.fields
-                   if f.get("constraints", {}).get("required") and not values.get(f["name"])]
-        if missing:
-            raise BrcdError("missing-value", f"no value for required field(s): {', '.join(missing)}.",
-                            hint="pass each as --FIELD VALUE, or drop --no-input to be asked.")
-        return values
-
-    def check_until_valid(self, values: dict[str, str]) -> None:
-        """Validate the row as `brcd validate` would; ask again for the fields it flags."""
-        from brcd.edit.new import row_issues
-
-        while True:
-            issues, _ = row_issues(self.pkg, self.res.name, values)
-            if not issues:
-                return
-            for e in issues:
-                typer.echo(f"Error: {e.field or 'row'}: [{e.code}] {e.message}", err=True)
-            if not self.interactive:
-                raise typer.Exit(1)
-            names = list(dict.fromkeys(e.field for e in issues if e.field in self.res.field_names))
-            if not names:
-                names = [typer.prompt("Which field do you want to change?", err=True, value_proc=self.field_name)]
+        row = self.row
+        for name in row.to_ask(all_fields):
+            row.values[name] = self.ask(name, row.default(name))
+        if row.key and row.key not in row.values:
+            row.values[row.key] = self.ask(row.key, row.proposed_key())
+        while problems := row.problems():
+            echo_report(Report.from_issues(problems), stream=_stderr(),
+                        tail="the row is not valid yet: answer the fields above again.")
+            names = row.flagged_fields(problems) or [
+                typer.prompt("Which field do you want to change?", err=True, value_proc=self.field_name)]
             for name in names:
-                values[name] = self.ask(name)
+                row.values[name] = self.ask(name)
 
 
-def _write(pkg, res, values: dict[str, str], dry_run: bool) -> None:
-    from brcd.edit.new import insert_row, render_new_row
+def _stderr():
+    import sys
 
-    key = ",".join(values.get(k, "") for k in res.primary_key)
-    if dry_run:
-        typer.echo(render_new_row(res, values), nl=False)
-        typer.echo(f"valid: {key} would be added to {res.relpath} (--dry-run: nothing written).", err=True)
-        return
-    placement = insert_row(pkg, res.name, values)
-    typer.echo(f"added {key} to {res.relpath} at line {placement.line}; bytes/hash updated in datapackage.json.")
+    return sys.stderr

@@ -1,27 +1,20 @@
 from __future__ import annotations
 
-from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, List, Optional
 
 import typer
 
 from brcd.errors import BrcdError
+from brcd.options import ResultFormat, format_option, package_argument
 
 if TYPE_CHECKING:  # pragma: no cover
     from brcd.package import Package
     from brcd.query.named import NamedQuery
 
 
-class Format(str, Enum):
-    table = "table"
-    csv = "csv"
-    json = "json"
-    markdown = "markdown"
-
-
 def register(app: typer.Typer) -> None:
-    app.command("query")(query_command)
+    app.command("query", short_help="Run a named query (queries/*.sql) or one SELECT over the tables.")(query_command)
 
 
 def parse_pairs(pairs: list[str]) -> dict[str, str]:
@@ -46,7 +39,8 @@ def named_queries(pkg: "Package", folder: Path | None) -> list["NamedQuery"]:
 
 def list_queries(queries: list["NamedQuery"]) -> None:
     for q in queries:
-        params = ", ".join(p.describe() for p in q.params) or "no parameters"
+        refs = {name: f"{table}.{column}" for name, table, column in q.refs}
+        params = ", ".join(p.describe() + (f" -> {refs[p.name]}" if p.name in refs else "") for p in q.params) or "no parameters"
         engines = "DuckDB and SQLite" if q.sqlite_sql is not None else "DuckDB only"
         typer.echo(f"{q.name}: {q.title}\n    {params}; {engines}")
 
@@ -63,25 +57,35 @@ def connect(pkg: "Package", csv_only: bool):
 
 
 def query_command(
-    name: Optional[str] = typer.Argument(None, help="Named query to run (a file queries/NAME.sql)."),
-    param: List[str] = typer.Option([], "-p", "--param", help="A parameter as key=value; repeat for several."),
-    fmt: Format = typer.Option(Format.table, "--format", "-f", help="table, csv, json or markdown."),
-    sql: Optional[str] = typer.Option(None, "--sql", help="Run this SELECT instead of a named query (statements that write are refused)."),
+    name: Optional[str] = typer.Argument(None, metavar="NAME", help="Named query to run (a file queries/NAME.sql); "
+                                         "with --sql or --list, leave it out."),
+    package: Optional[Path] = package_argument(),
+    param: List[str] = typer.Option([], "-p", "--param", metavar="KEY=VALUE", show_default="the query's own defaults",
+                                    help="A parameter of the named query; repeat for several (brcd query --list shows them)."),
+    fmt: ResultFormat = format_option(ResultFormat.table, "table, csv, json or markdown."),
+    sql: Optional[str] = typer.Option(None, "--sql", metavar="SELECT", show_default="none: run NAME",
+                                      help="Run this SELECT instead of a named query (statements that write are refused)."),
     list_: bool = typer.Option(False, "--list", help="List the named queries with their parameters and exit."),
-    package: Optional[Path] = typer.Option(None, "--package", help="datapackage.json or its folder (default: current folder)."),
-    queries_dir: Optional[Path] = typer.Option(None, "--queries", help="Folder of named queries (default: queries/ beside datapackage.json)."),
+    queries_dir: Optional[Path] = typer.Option(None, "--queries", metavar="DIR", show_default="queries/ beside datapackage.json",
+                                               help="Folder of named queries."),
     csv_only: bool = typer.Option(False, "--csv-only", help="Read the CSVs even when dist/brcd.duckdb is fresh."),
+    package_option: Optional[Path] = typer.Option(None, "--package", hidden=True),
 ) -> None:
     """Answer a question with a named query (queries/*.sql) or your own SELECT, in DuckDB over the
     CSVs with the schema's types (or over dist/brcd.duckdb when it is fresh).
 
-    Example: brcd query incidents_near_sites -p radius_km=25 --format markdown
+    An id given to a parameter that names rows of a table (such as site_id) must exist there:
+    an unknown one exits 2 and lists the ids that do.
+
+    Example: brcd query site_timeline -p site_id=BAL-MIN-REKODIQ --format markdown
     """
     from brcd.package import load_package
-    from brcd.query.named import bind, engine_values, find_query
+    from brcd.query.named import bind, check_references, engine_values, find_query
     from brcd.query.results import RENDERERS, check_select, run
 
-    pkg = load_package(package)
+    if (list_ or sql is not None) and name is not None and package is None:
+        name, package = None, Path(name)  # `brcd query --list PACKAGE`: the only positional is the package
+    pkg = load_package(package or package_option)
     if list_:
         if name or sql:
             raise BrcdError("bad-usage", "--list takes no query name or --sql.", hint="run brcd query --list alone.")
@@ -100,5 +104,6 @@ def query_command(
         query = find_query(named_queries(pkg, queries_dir), name)
         typed = bind(query, values)
         con = connect(pkg, csv_only)
+        check_references(con, query, typed)
         result = run(con, query.duckdb_sql, engine_values(typed, "duckdb"), origin=f"query {query.name!r} ({query.path})")
     typer.echo(RENDERERS[fmt.value](result), nl=False)

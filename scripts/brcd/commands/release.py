@@ -5,16 +5,18 @@ from typing import Optional
 
 import typer
 
+from brcd.options import out_option, package_argument
+
 
 def register(app: typer.Typer) -> None:
-    app.command("release")(release_command)
+    app.command("release", short_help="Write the versioned release zip, DuckDB file and SHA256SUMS.")(release_command)
 
 
 def release_command(
-    package: Optional[Path] = typer.Argument(None, help="datapackage.json or its folder (default: current folder)."),
-    out: Path = typer.Option(Path("dist"), "--out", help="Folder for brcd-<version>.zip and SHA256SUMS."),
+    package: Optional[Path] = package_argument(),
+    out: Path = out_option("Folder for brcd-<version>.zip, brcd-<version>.duckdb and SHA256SUMS."),
 ) -> None:
-    """Write DIR/brcd-<version>.zip (tables, schemas, SQLite, Parquet, docs, checksums), DIR/brcd-<version>.duckdb and DIR/SHA256SUMS.
+    """Write DIR/brcd-<version>.zip (tables, schemas, SQLite, Parquet, codebook, README for data users, checksums), DIR/brcd-<version>.duckdb and DIR/SHA256SUMS.
 
     Two releases of the same inputs give byte-identical zips (the DuckDB file is outside that
     promise: DuckDB does not write the same bytes twice). Refuses an invalid package (exit 1).

@@ -5,22 +5,25 @@ from typing import Optional
 
 import typer
 
+from brcd.options import package_argument
+
 
 def register(app: typer.Typer) -> None:
-    app.command("serve")(serve_command)
+    app.command("serve", short_help="Serve the data in Datasette on http://127.0.0.1:8001/ (Ctrl-C stops).")(serve_command)
 
 
 def serve_command(
-    package: Optional[Path] = typer.Argument(None, help="datapackage.json or its folder (default: current folder)."),
-    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (0.0.0.0 for every interface)."),
-    port: int = typer.Option(8001, "--port", min=1, max=65535, help="Port to listen on."),
-    workers: Optional[int] = typer.Option(None, "--workers", min=1, max=32,
-                                          help="Server processes (default: one per CPU, up to 4)."),
+    package: Optional[Path] = package_argument(),
+    host: str = typer.Option("127.0.0.1", "--host", metavar="ADDRESS", help="Address to listen on (0.0.0.0 for every interface)."),
+    port: int = typer.Option(8001, "--port", min=1, max=65535, metavar="PORT", help="Port to listen on."),
+    workers: Optional[int] = typer.Option(None, "--workers", min=1, max=32, metavar="N", show_default="one per CPU, up to 4",
+                                          help="Server processes."),
 ) -> None:
     """Build the SQLite database if stale, then serve it with Datasette (read-only). Ctrl-C stops.
 
     The site has the generated metadata, facets, full-text search, an offline map, stored
-    queries and a home page with version, row counts, downloads and how to cite.
+    queries, the codebook (/codebook) and a home page with version, row counts, downloads and
+    how to cite.
 
     Example: brcd serve --port 8001
     """

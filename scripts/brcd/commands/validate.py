@@ -1,38 +1,36 @@
 from __future__ import annotations
 
-from enum import Enum
 from pathlib import Path
 from typing import Optional
 
 import typer
 
-
-class Format(str, Enum):
-    text = "text"
-    json = "json"
-    github = "github"
+from brcd.options import ReportFormat, format_option, package_argument
 
 
 def register(app: typer.Typer) -> None:
-    app.command("validate")(validate_command)
+    app.command("validate", short_help="Check the package: files, cells, keys, domain rules.")(validate_command)
 
 
 def validate_command(
-    package: Optional[Path] = typer.Argument(None, help="datapackage.json or its folder (default: current folder)."),
-    fmt: Format = typer.Option(Format.text, "--format", help="text (grouped by file, with fix hints), json, or github (PR annotations)."),
-    max_errors: int = typer.Option(1000, "--max-errors", min=0, help="List at most N errors (0: no limit); the total is always counted and a cut list says so."),
+    package: Optional[Path] = package_argument(),
+    fmt: ReportFormat = format_option(ReportFormat.text, "text: one line per error, then how to fix each kind; "
+                                      "json: one object; github: pull-request annotations."),
+    max_errors: int = typer.Option(1000, "--max-errors", min=0, metavar="N",
+                                   help="List at most N errors (0: no limit); the total is always counted and a cut list says so."),
 ) -> None:
-    """Check files, cells, keys between tables and domain rules of the package; exit 0 valid, 1 invalid, 2 unreadable.
+    """Check files, cells, keys between tables and domain rules of the package.
+
+    Exit 0 valid, 1 invalid (every error listed with its file, line, column and fix), 2 unreadable.
 
     Example: brcd validate --format github
     """
-    from brcd.report import RENDERERS
+    from brcd.report import echo_report
     from brcd.validate import validate_package
 
     _reuse_freed_memory()
     report = validate_package(package, max_errors=max_errors or None)
-    typer.echo(RENDERERS[fmt.value](report), nl=False)
-    raise typer.Exit(0 if report.valid else 1)
+    raise typer.Exit(echo_report(report, fmt.value))
 
 
 def _reuse_freed_memory() -> None:

@@ -4,29 +4,33 @@ from pathlib import Path
 
 import typer
 
+from brcd.options import ReportFormat, format_option
+
 
 def register(app: typer.Typer) -> None:
-    app.command("verify")(verify_command)
+    app.command("verify", short_help="Check a release zip: every checksum, then full validation.")(verify_command)
 
 
 def verify_command(
-    path: Path = typer.Argument(..., help="A release zip (checked against SHA256SUMS beside it) or its unpacked folder."),
+    path: Path = typer.Argument(..., metavar="RELEASE",
+                                help="A release zip (checked against SHA256SUMS beside it) or its unpacked folder."),
+    fmt: ReportFormat = format_option(ReportFormat.text, "text, json or github (annotations)."),
 ) -> None:
     """Check a release: checksums of every file, the descriptor's hashes, then full validation.
 
     Exits 1 and names the damaged file when any byte has changed, or when the data are invalid.
 
-    Example: brcd verify dist/brcd-0.1.0.zip
+    Example: brcd verify dist/brcd-0.2.0.zip
     """
     from brcd.release.verify import verify
+    from brcd.report import Issue, Report, echo_report
 
     report = verify(path)
-    for name, why in report.damaged:
-        typer.echo(f"damaged: {name}: {why}", err=True)
-    if report.damaged:
-        typer.echo(f"{path}: {len(report.damaged)} problem(s); the release is not intact.", err=True)
-        raise typer.Exit(1)
-    if not report.valid:
-        typer.echo(f"{path}: checksums match but the package is invalid: {report.validation}", err=True)
-        raise typer.Exit(1)
-    typer.echo(f"{path}: {report.files_checked} files match their checksums; the package is valid.")
+    issues = [Issue("damaged-file", path=name, message=why) for name, why in report.damaged]
+    if not issues and not report.valid:
+        issues = [Issue("invalid-package", path=str(path),
+                        message=f"checksums match but the package is invalid: {report.validation}")]
+    tail = (f"{path}: {len(report.damaged)} file(s) damaged; the release is not intact." if report.damaged
+            else f"{path}: the release is intact but its data are invalid.")
+    raise typer.Exit(echo_report(Report.from_issues(issues), fmt.value, tail=tail,
+                                 ok=f"{path}: {report.files_checked} files match their checksums; the package is valid."))

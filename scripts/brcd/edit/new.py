@@ -7,7 +7,10 @@
   validates a temporary copy of the package with the row inserted and keeps the issues on
   that row;
 - `insert_row` writes the row where `brcd fmt` would put it (by primary key) without touching
-  any other line, atomically, then brings `bytes`/`hash` in datapackage.json up to date.
+  any other line, atomically, then brings `bytes`/`hash` in datapackage.json up to date;
+- `NewRow` is one run of `brcd new`: the values given, the fields still to ask, the proposed
+  id, every problem of the row at once (`problems`) and the write (`add`). The command only
+  prompts and prints.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from brcd.edit.fmt import Record, canonical_cell, missing_values, read_records, 
 from brcd.errors import BrcdError
 from brcd.fsutil import atomic_write_bytes
 from brcd.package import Package, Resource, load_package
+from brcd.report import Issue
 from brcd.validate import validate_package
 
 TYPE_HINTS = {
@@ -290,28 +294,47 @@ def insert_row(package: Package, table: str, row: dict[str, str], *, update_hash
     return Placement(line=at + 1, row=index + 1)
 
 
-def parse_field_flags(resource: Resource, args: list[str]) -> dict[str, str]:
-    """`--field-name VALUE` / `--field_name=VALUE` pairs (extra command-line words) as a dict."""
-    out: dict[str, str] = {}
-    names = {n.replace("_", "-"): n for n in resource.field_names}
+def split_arguments(args: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
+    """The words after TABLE: bare words (the PACKAGE) and `--flag VALUE` / `--flag=VALUE` pairs,
+    in order. A flag without a value is a usage error."""
+    words: list[str] = []
+    flags: list[tuple[str, str]] = []
     i = 0
     while i < len(args):
         word = args[i]
         if not word.startswith("--"):
-            raise BrcdError("bad-option", f"unexpected argument {word!r}.",
-                            hint="give field values as --FIELD VALUE (see `brcd new TABLE --list-fields`).")
+            words.append(word)
+            i += 1
+            continue
         flag, eq, value = word[2:].partition("=")
-        name = names.get(flag.replace("_", "-"))
-        if name is None:
-            raise BrcdError("unknown-field", f"{resource.name} has no field {flag!r}.",
-                            hint=f"use one of: {', '.join(resource.field_names)}.")
         if not eq:
             if i + 1 >= len(args):
                 raise BrcdError("bad-option", f"--{flag} needs a value.", hint=f"write --{flag} VALUE.")
             i += 1
             value = args[i]
-        out[name] = value
+        flags.append((flag, value))
         i += 1
+    return words, flags
+
+
+def parse_field_flags(resource: Resource, args: list[str] | list[tuple[str, str]]) -> dict[str, str]:
+    """Field values from `--field-name VALUE` / `--field_name=VALUE` (the extra command-line
+    words, or pairs already split by `split_arguments`), as a dict by field name."""
+    if args and isinstance(args[0], str):
+        words, pairs = split_arguments(list(args))  # type: ignore[arg-type]
+        if words:
+            raise BrcdError("bad-option", f"unexpected argument {words[0]!r}.",
+                            hint="give field values as --FIELD VALUE (see `brcd new TABLE --list-fields`).")
+    else:
+        pairs = list(args)  # type: ignore[arg-type]
+    out: dict[str, str] = {}
+    names = {n.replace("_", "-"): n for n in resource.field_names}
+    for flag, value in pairs:
+        name = names.get(flag.replace("_", "-"))
+        if name is None:
+            raise BrcdError("unknown-field", f"{resource.name} has no field {flag!r}.",
+                            hint=f"use one of: {', '.join(resource.field_names)}.")
+        out[name] = value
     return out
 
 
@@ -322,3 +345,83 @@ def describe_fields(resource: Resource) -> str:
         req = "required" if f.get("constraints", {}).get("required") else "optional"
         out.append(f"--{f['name'].replace('_', '-'):<28} {f.get('type', 'string'):<8} {req:<8} {prompt_text(f)}")
     return "\n".join(out)
+
+
+# --- one run of `brcd new` -----------------------------------------------------------------
+
+def required(fld: dict[str, Any]) -> bool:
+    return bool(fld.get("constraints", {}).get("required"))
+
+
+@dataclass
+class NewRow:
+    """A row being added to one table: what the contributor gave, what is still to ask, and
+    every problem `brcd validate` would report on it, all at once."""
+
+    package: Package
+    resource: Resource
+    values: dict[str, str]
+
+    @classmethod
+    def start(cls, package: Package, table: str, given: dict[str, str] | None = None) -> "NewRow":
+        return cls(package, package.resource(table), dict(given or {}))
+
+    @property
+    def key(self) -> str | None:
+        """The single-field primary key, or None (composite or no key)."""
+        pk = self.resource.primary_key
+        return pk[0] if len(pk) == 1 else None
+
+    def used_keys(self) -> set[str]:
+        return column_values(self.resource, self.key) if self.key else set()
+
+    def answer_problem(self, name: str, value: str, used: set[str] | None = None) -> str | None:
+        """Why one answer is not acceptable (None when it is): for a prompt that asks again."""
+        return field_problem(self.package, self.resource, name, value,
+                             self.used_keys() if used is None else used)
+
+    def to_ask(self, all_fields: bool = False) -> list[str]:
+        """Fields without a value yet, other than the key: the required ones (every one with
+        `all_fields`), in schema order."""
+        return [f["name"] for f in self.resource.fields if f["name"] != self.key and f["name"] not in self.values
+                and (all_fields or required(f))]
+
+    def default(self, name: str) -> str | None:
+        """What a prompt proposes (never a fact): today, 1, or empty for an optional field."""
+        proposed = defaults(self.resource).get(name)
+        if proposed is not None:
+            return proposed
+        return None if required(self.resource.field(name)) else ""
+
+    def fill_defaults(self, names: list[str]) -> None:
+        """Without prompts: take the proposed answers (today, 1) where there are some."""
+        proposed = defaults(self.resource)
+        self.values.update({n: proposed[n] for n in names if n in proposed})
+
+    def proposed_key(self) -> str | None:
+        return propose_id(self.resource, self.values) if self.key else None
+
+    def problems(self) -> list[Issue]:
+        """Every problem of the row at once, as `brcd validate` reports them (types, allowed
+        values, required fields, ids in other tables, domain rules across fields), placed on
+        the table's file and field (the row is not written yet, so it has no line)."""
+        issues, _ = row_issues(self.package, self.resource.name, self.values)
+        out = []
+        for e in issues:
+            out.append(Issue(e.code, e.resource, self.resource.relpath, field=e.field, value=e.value,
+                             message=e.message, fix=e.fix))
+        return out
+
+    def flagged_fields(self, problems: list[Issue]) -> list[str]:
+        """The fields the problems name, in order, each once."""
+        return list(dict.fromkeys(e.field for e in problems if e.field in self.resource.field_names))
+
+    def key_text(self) -> str:
+        return ",".join(self.values.get(k, "") for k in self.resource.primary_key)
+
+    def render(self) -> str:
+        return render_new_row(self.resource, self.values)
+
+    def add(self) -> Placement:
+        """Write the row (see `insert_row`)."""
+        return insert_row(self.package, self.resource.name, self.values)

@@ -7,6 +7,7 @@ A file opens with a header of `-- key: value` comment lines, read strictly:
     --   a line that starts with `--` and two or more spaces continues the previous key
     -- params: since date = 1900-01-01, district_id string = '', radius_km number = 50
     -- params: site_id string
+    -- refs: site_id = minerals.site_id
     -- engine: both
 
 `params` lists `name type [= default]` items separated by commas (the key may repeat); types are
@@ -14,6 +15,10 @@ string, integer, number, date (YYYY-MM-DD) and boolean (true/false); a string de
 SQL-style ('' is the empty string); a parameter without a default is required. The SQL uses
 `:name` placeholders (SQLite's and Datasette's form; the DuckDB text gets `$name`), and every
 placeholder must be declared and every declared parameter used.
+
+`refs` says which table's ids a parameter names (`param = table.column`, separated by commas):
+a value given for it that the column does not hold is an error that lists the ids it does hold
+(`check_references`), rather than a query that silently returns no rows.
 
 `engine: both` (the default) means one SQL text serves DuckDB and SQLite. `engine: duckdb` means
 the text is DuckDB's own; the SQLite variant then sits beside it in `<name>.sqlite.sql`, whose only
@@ -27,23 +32,26 @@ A malformed header, an unknown key, a bad parameter declaration or a placeholder
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from brcd.errors import BrcdError
+from brcd.types import quote_ident
 
 QUERIES_DIR = "queries"
 PARAM_TYPES = ("string", "integer", "number", "date", "boolean")
 ENGINES = ("both", "duckdb")
 SQLITE_SUFFIX = ".sqlite.sql"
-HEADER_KEYS = ("title", "description", "params", "engine")
+HEADER_KEYS = ("title", "description", "params", "refs", "engine")
 
 _NAME = re.compile(r"[a-z][a-z0-9_]*\Z")
 _KEY_LINE = re.compile(r"--\s?([a-z_]+):(.*)\Z")
 _CONTINUATION = re.compile(r"--\s{2,}(\S.*)\Z")
 _PARAM = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s+([a-z]+)\s*(?:=\s*('(?:[^']|'')*'|[^,\s']+))?\s*(?:,|\Z)")
+_REF = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*([a-z][a-z0-9_]*)\.([a-z][a-z0-9_]*)\s*\Z")
 _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off"}
 
@@ -76,6 +84,7 @@ class NamedQuery:
     sqlite_sql: str | None
     path: Path
     engine: str = "both"
+    refs: tuple[tuple[str, str, str], ...] = ()   # (parameter, table, column)
 
     def param(self, name: str) -> Param:
         for p in self.params:
@@ -321,6 +330,7 @@ def parse_query(path: Path, text: str | None = None) -> NamedQuery:
                         line=fields["engine"][0][0],
                         hint="write `-- engine: both`, or `-- engine: duckdb` with the SQLite text in <name>.sqlite.sql.")
     params = _parse_params(path, fields.get("params", []))
+    refs = _parse_refs(path, fields.get("refs", []), params)
     sql, sql_line = _body(path, body, first_line)
     _check_placeholders(path, sql, params, sql_line)
     _check_select(path, sql, sql_line)
@@ -331,7 +341,23 @@ def parse_query(path: Path, text: str | None = None) -> NamedQuery:
             raise BrcdError("query-variant", f"{variant.name} exists but {path.name} serves both engines.", file=variant,
                             hint=f"declare `-- engine: duckdb` in {path.name}, or delete {variant.name}.")
         sqlite_sql = _parse_variant(variant, params)
-    return NamedQuery(name, title, description, params, to_duckdb_placeholders(sql), sqlite_sql, path, engine)
+    return NamedQuery(name, title, description, params, to_duckdb_placeholders(sql), sqlite_sql, path, engine, refs)
+
+
+def _parse_refs(path: Path, entries: list[tuple[int, str]], params: tuple[Param, ...]) -> tuple[tuple[str, str, str], ...]:
+    """`-- refs: param = table.column, ...` as (param, table, column) triples of declared parameters."""
+    out: list[tuple[str, str, str]] = []
+    for lineno, text in entries:
+        for item in filter(str.strip, text.split(",")):
+            m = _REF.match(item)
+            if not m:
+                raise BrcdError("query-refs", f"cannot read the reference {item.strip()!r}.", file=path, line=lineno,
+                                hint="write `param = table.column`, separated by commas.")
+            if not any(p.name == m.group(1) for p in params):
+                raise BrcdError("query-refs", f"reference to undeclared parameter {m.group(1)!r}.", file=path,
+                                line=lineno, hint="declare it in `-- params:` first, or fix its spelling.")
+            out.append(m.groups())
+    return tuple(out)
 
 
 def _parse_variant(path: Path, params: tuple[Param, ...]) -> str:
@@ -412,3 +438,25 @@ def engine_values(values: dict[str, Any], engine: str) -> dict[str, Any]:
             value = int(value)
         out[key] = value
     return out
+
+
+def check_references(con, query: NamedQuery, values: dict[str, Any], *, shown: int = 30) -> None:
+    """Every id given to a parameter with a `refs` entry must be in its column (DuckDB connection
+    `con`); an unknown one is a BrcdError (exit 2) that lists the ids the column holds, closest
+    first. An empty value is left alone (the queries read it as "every row")."""
+    for name, table, column in query.refs:
+        value = values.get(name)
+        if value is None or value == "":
+            continue
+        sql = f"SELECT DISTINCT CAST({quote_ident(column)} AS VARCHAR) FROM {quote_ident(table)} WHERE {quote_ident(column)} IS NOT NULL"
+        known = sorted(str(r[0]) for r in con.execute(sql).fetchall())
+        if str(value) in known:
+            continue
+        close = [k for k in known if str(value).lower() in k.lower()]
+        close += [k for k in difflib.get_close_matches(str(value), known, n=3, cutoff=0.5) if k not in close]
+        listed = close + [k for k in known if k not in close]
+        more = f" and {len(listed) - shown} more" if len(listed) > shown else ""
+        guess = f"did you mean {close[0]}? " if close else ""
+        raise BrcdError("unknown-id", f"{value!r} is not a {column} in {table} (parameter {name!r} of query {query.name!r}).",
+                        hint=f"{guess}The ids {table} holds: {', '.join(listed[:shown])}{more}."
+                             if known else f"{table} holds no {column} yet.")

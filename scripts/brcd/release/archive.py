@@ -2,8 +2,8 @@
 
 `DIR/brcd-<version>.zip` holds, under `brcd-<version>/`: `datapackage.json` (every resource
 with `bytes` and a `sha256:` hash, and `brcd:files` listing the size and hash of every other
-file), the CSVs and schemas, `brcd.sqlite`, `parquet/<table>.parquet`, the README,
-CHANGELOG, CITATION.cff and licences, and `SHA256SUMS` (every other file of the release, in
+file), the CSVs and schemas, `brcd.sqlite`, `parquet/<table>.parquet`, the README for data
+users, the codebook, CHANGELOG, CITATION.cff and licences, and `SHA256SUMS` (every other file of the release, in
 `sha256sum` format). The DuckDB file goes beside the zip as `DIR/brcd-<version>.duckdb`, and
 `DIR/SHA256SUMS` lists the zips and DuckDB files in DIR.
 
@@ -36,7 +36,11 @@ from brcd.release.build import DUCKDB_NAME, PARQUET_DIR, SQLITE_NAME, build
 
 SUMS = "SHA256SUMS"
 FILES_KEY = "brcd:files"
-DOCS = ("README.md", "CHANGELOG.md", "CITATION.cff")
+# Name in the release -> the files beside datapackage.json it is taken from (the first that exists):
+# data users get the README written for them (`brcd codebook` writes docs/DATA-README.md) and the
+# codebook. A name whose last choice is None may be left out.
+DOCS = {"README.md": ("docs/DATA-README.md", "README.md"), "CODEBOOK.md": ("docs/CODEBOOK.md", None),
+        "CHANGELOG.md": ("CHANGELOG.md",), "CITATION.cff": ("CITATION.cff",)}
 LICENCE_GLOB = "LICENSE*"
 SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$")
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
@@ -74,14 +78,15 @@ def zip_timestamp() -> tuple[int, int, int, int, int, int]:
 
 
 def doc_files(pkg: Package) -> list[tuple[str, Path]]:
-    """README, CHANGELOG, CITATION.cff and licences beside datapackage.json; each is required."""
+    """README (for data users), codebook, CHANGELOG, CITATION.cff and licences beside datapackage.json."""
     out = []
-    for name in DOCS:
-        path = pkg.root / name
-        if not path.is_file():
-            raise BrcdError("file-missing", f"{name} is required in a release.", file=path,
-                            hint=f"add {name} beside datapackage.json.")
-        out.append((name, path))
+    for name, choices in DOCS.items():
+        path = next((pkg.root / c for c in choices if c is not None and (pkg.root / c).is_file()), None)
+        if path is None and choices[-1] is not None:
+            raise BrcdError("file-missing", f"{name} is required in a release.", file=pkg.root / choices[-1],
+                            hint=f"add {choices[-1]} beside datapackage.json.")
+        if path is not None:
+            out.append((name, path))
     licences = sorted(p for p in pkg.root.glob(LICENCE_GLOB) if p.is_file())
     if not licences:
         raise BrcdError("file-missing", "no licence file (LICENSE*) beside datapackage.json.", file=pkg.root,

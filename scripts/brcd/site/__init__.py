@@ -1,2 +1,3 @@
 """The Datasette site: metadata generated from the package (`metadata`), the server that runs it
-(`serve`) and the Datasette plugin behind its pages (`plugin`, loaded from `site/plugins/`)."""
+(`serve`) and the Datasette plugins behind its pages (`plugin`, and `codebook` for `/codebook`, each loaded
+from a shim in `site/plugins/`)."""

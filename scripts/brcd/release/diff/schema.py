@@ -67,9 +67,71 @@ def constraint_changes(old: dict[str, Any], new: dict[str, Any]) -> list[tuple[s
                 except TypeError:
                     higher = str(b) > str(a)
                 out.append((key, "tightened" if higher == (key in LOWER_BOUNDS) else "loosened"))
+        elif key == "pattern" and a is not None and b is not None and pattern_widened(a, b):
+            out.append((key, "loosened"))
         else:  # pattern, format and anything else: loosened only when removed
             out.append((key, "loosened" if b is None else "tightened"))
     return out
+
+
+def alternatives(pattern: str) -> list[str]:
+    """The top-level alternatives of a pattern, its anchors and one enclosing group removed:
+    `^(A|B)$` -> [A, B]. Bars inside groups, classes or after a backslash do not split."""
+    body = pattern
+    if body.startswith("^") and body.endswith("$") and not body.endswith("\\$"):
+        body = body[1:-1]
+    for opener in ("(?:", "("):
+        if body.startswith(opener) and body.endswith(")") and _closing(body, len(opener) - 1) == len(body) - 1:
+            body = body[len(opener):-1]
+            break
+    parts, depth, in_class, escaped, start = [], 0, False, False, 0
+    for i, ch in enumerate(body):
+        if escaped:
+            escaped = False
+        elif ch == "\\":
+            escaped = True
+        elif in_class:
+            in_class = ch != "]"
+        elif ch == "[":
+            in_class = True
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "|" and depth == 0:
+            parts.append(body[start:i])
+            start = i + 1
+    return parts + [body[start:]]
+
+
+def _closing(text: str, open_at: int) -> int:
+    """Index of the parenthesis that closes the one at `open_at` (-1 when unbalanced)."""
+    depth, escaped, in_class = 0, False, False
+    for i in range(open_at, len(text)):
+        ch = text[i]
+        if escaped:
+            escaped = False
+        elif ch == "\\":
+            escaped = True
+        elif in_class:
+            in_class = ch != "]"
+        elif ch == "[":
+            in_class = True
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth == 0:
+                return i
+    return -1
+
+
+def pattern_widened(old: str, new: str) -> bool:
+    """True when the new pattern keeps every alternative of the old one and adds others
+    (`^(A|B)$` -> `^(A|B|C)$`): every value that matched still matches, a loosening. Any
+    other change to a pattern is counted as a tightening (no general test of regex inclusion)."""
+    kept = alternatives(new)
+    return all(alt in kept for alt in alternatives(old))
 
 
 def field_changes(table: str, name: str, old: dict[str, Any], new: dict[str, Any]) -> list[Change]:

@@ -64,6 +64,21 @@ def unzip(zip_path: Path, dest: Path, spec: str) -> Path:
     return package_folder(dest, spec)
 
 
+def extract_tree(tar: tarfile.TarFile, dest: Path) -> None:
+    """`extractall(filter="data")` where Python has extraction filters (3.11.4 and later); on
+    older ones (Debian 12's own python3 is 3.11.2) the same guard by hand: only regular files and
+    folders, and none outside `dest` (a `git archive` of a package holds nothing else)."""
+    try:
+        tar.extractall(dest, filter="data")
+        return
+    except TypeError:  # no `filter` argument: the call did nothing
+        pass
+    root = dest.resolve()
+    safe = [m for m in tar.getmembers() if (m.isfile() or m.isdir())
+            and (root == (dest / m.name).resolve() or root in (dest / m.name).resolve().parents)]
+    tar.extractall(dest, members=safe)
+
+
 def git_checkout(spec: str, dest: Path, cwd: Path) -> tuple[Path, str]:
     """`git archive` of the ref's tree (the part below the current folder) into `dest`."""
     top = git("rev-parse", "--show-toplevel", cwd=cwd)
@@ -81,7 +96,7 @@ def git_checkout(spec: str, dest: Path, cwd: Path) -> tuple[Path, str]:
         raise BrcdError("unknown-ref", f"git archive of {spec!r} failed: {archive.stderr.decode().strip()}",
                         hint="check that the package exists at that commit.")
     with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
-        tar.extractall(dest, filter="data")
+        extract_tree(tar, dest)
     root = dest / prefix if prefix else dest
     if not (root / DESCRIPTOR).is_file():
         raise BrcdError("not-a-package", f"{spec!r} ({commit[:12]}) has no {prefix}{DESCRIPTOR}.",
