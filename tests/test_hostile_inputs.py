@@ -95,7 +95,7 @@ def test_a_file_outside_the_package_is_refused_before_it_is_read(defect, tmp_pat
     before = {p: p.read_bytes() for p in secret.parent.iterdir()}
     atime = secret.stat().st_atime_ns
     for args in (["validate", str(pkg)], ["fmt", str(pkg)], ["hash", str(pkg)], ["build", str(pkg), "--out",
-                 str(tmp_path / "dist")], ["new", "sources", "-p", str(pkg), "--no-input", "--title", "A title"]):
+                 str(tmp_path / "dist")], ["new", "sources", str(pkg), "--no-input", "--title", "A title"]):
         proc = brcd(*args)
         assert_one_line_exit_2(proc, "unsafe-path")
         assert SECRET not in proc.stdout + proc.stderr
