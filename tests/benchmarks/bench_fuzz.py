@@ -146,6 +146,8 @@ def damage(rng: random.Random, pkg: Path) -> list[str]:
             if not rows or len(rows) < 2:
                 continue
             r = rng.randrange(1, len(rows))
+            if not rows[r] or not rows[0]:
+                continue
             if kind == "cell":
                 c = rng.randrange(len(rows[r]))
                 rows[r][c] = rng.choice(TRICKY)
@@ -249,8 +251,12 @@ def main() -> None:
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} (shared)")
     start = time.perf_counter()
     seeds = range(args.seed, args.seed + args.cases)
+    results = []
     with Pool(args.workers) as pool:
-        results = list(pool.imap_unordered(run_case, seeds, chunksize=20))
+        for result in pool.imap_unordered(run_case, seeds, chunksize=20):
+            results.append(result)
+            if len(results) % 1000 == 0:
+                print(f"  {len(results):,} cases, {time.perf_counter() - start:.0f} s", file=sys.stderr, flush=True)
     took = time.perf_counter() - start
     outcomes = Counter(r["fast"] if not r["valid"] else "valid" for r in results)
     tracebacks = [r for r in results if "traceback" in r]
