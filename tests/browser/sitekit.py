@@ -1,8 +1,10 @@
 """Helpers for the site's API and browser tests: the served package and the live server.
 
-The served package is a copy of the real one with three changes, named after what they test:
+The served package is a copy of the real one with these changes, named after what they test:
 - `<script>` and an `<img onerror>` injected into one incident's description, the incidents
-  resource description and a column description (`XSS_MARK` must never be set in a page);
+  resource description, a column description, a column title and a code's label; a
+  `javascript:` address as the package's homepage and as a located incident's place name, which
+  becomes its map popup's title (`XSS_MARK` must never be set in a page, no link may run script);
 - a unique word (`SEARCH_TOKEN`) in that incident's description, for full-text search;
 - `queries/` holding the repository's stored queries plus `tests/fixtures/site/queries/`.
 
@@ -66,9 +68,13 @@ def make_site_package(dest: Path) -> dict:
         located["latitude"], located["longitude"] = points[located["district_id"]]
     script = f'<script>window.{XSS_MARK}=1</script><img src="nonexistent.png" onerror="window.{XSS_MARK}=2">'
     target["description"] = f"{target['description']} {SEARCH_TOKEN} {script}"[:2000]
+    located = next((r for r in incidents if r["latitude"] and r["longitude"] and r is not target), None)
+    if located is not None:
+        located["location"] = f"javascript:window.{XSS_MARK}=7 <b>{located['location']}</b>"
     write_rows(dest / "tables" / "incidents.csv", incidents)
 
     descriptor = json.loads((dest / "datapackage.json").read_text(encoding="utf-8"))
+    descriptor["homepage"] = f"javascript:window.{XSS_MARK}=6"
     for res in descriptor["resources"]:
         if res["name"] == "incidents":
             res["description"] += f" <script>window.{XSS_MARK}=3</script>"
@@ -78,6 +84,11 @@ def make_site_package(dest: Path) -> dict:
     for fld in schema["fields"]:
         if fld["name"] == "notes":
             fld["description"] += f" <script>window.{XSS_MARK}=4</script>"
+        if fld["name"] == "admin3":
+            fld["title"] += f" <script>window.{XSS_MARK}=8</script>"
+        for cat in fld.get("categories") or []:
+            if cat["value"] == "self_claimed":
+                cat["label"] += f" <script>window.{XSS_MARK}=5</script>"
     schema_path.write_text(json.dumps(schema, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
     from brcd.edit.hash import update_hashes
@@ -99,6 +110,7 @@ def make_site_package(dest: Path) -> dict:
     (release_dir / "SHA256SUMS").write_text(format_sums({release_name: hashlib.sha256(release_bytes).hexdigest()}))
     (release_dir / "unlisted.txt").write_text("not part of a release\n")
     return {"script_incident_id": target["incident_id"], "script_text": script,
+            "javascript_incident_id": located["incident_id"] if located is not None else None,
             "release_name": release_name, "release_bytes": release_bytes}
 
 

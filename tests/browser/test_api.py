@@ -250,7 +250,7 @@ def test_settings_are_fast_and_safe(api):
 
 def test_map_tiles_are_served_locally(api):
     meta = api.get("/-/metadata.json").json()
-    layer = meta["plugins"]["datasette-cluster-map"]["tile_layer"]
+    layer = meta["plugins"]["brcd-site"]["tiles"]["url"]
     assert layer.startswith("/-/tiles/")
     r = api.get(layer.format(z=0, x=0, y=0))
     assert r.status_code == 200 and r.headers["content-type"] == "image/png"

@@ -52,3 +52,54 @@ def test_prepare_builds_when_stale_and_writes_generated_files(package_copy):
     update_hashes(load_package(package_copy))
     files = prepare(load_package(package_copy))
     assert json.loads(files.inspect.read_text())["brcd"]["tables"]["incidents"]["count"] == len(incidents) - 1
+
+
+def tree_rss_bytes(pid: int) -> int:
+    """Resident memory of a process and all its descendants (uvicorn's workers), from /proc."""
+    import os
+
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as fh:
+                    ppid = int(fh.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry))
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        todo.extend(children.get(p, []))
+        try:
+            with open(f"/proc/{p}/status") as fh:
+                total += next(int(line.split()[1]) * 1024 for line in fh if line.startswith("VmRSS:"))
+        except (OSError, StopIteration):
+            pass
+    return total
+
+
+LARGE_ROWS_SQL = ("select {n} as n, printf('%.*c', 10000, 'x') as big from "
+                  "(with recursive c(k) as (select 1 union all select k + 1 from c where k < 1000) select k from c)")
+
+
+def test_memory_stays_bounded_under_distinct_large_queries(package_copy):
+    """50 distinct queries of 1,000 rows x 10 KB (10 MB each): a cache that kept them (as the
+    one before did, up to 512 results) would grow by 500 MB; the bounded one keeps none of them."""
+    server = LiveServer(package_copy.parent, free_port()).start()
+    try:
+        with httpx.Client(base_url=server.url, timeout=120) as client:
+            def run(n: int) -> None:
+                r = client.get("/brcd.json", params={"sql": LARGE_ROWS_SQL.format(n=n), "_shape": "array"})
+                assert r.status_code == 200, r.text[:300]
+                assert len(r.json()) == 1000
+
+            for n in range(4):  # warm up: each worker allocates its buffers once
+                run(-n - 1)
+            start = tree_rss_bytes(server.proc.pid)
+            for n in range(50):
+                run(n)
+            grown = tree_rss_bytes(server.proc.pid) - start
+    finally:
+        server.stop()
+    assert grown < 200 * 2**20, f"resident memory grew by {grown / 2**20:.0f} MB over 50 queries"

@@ -81,7 +81,7 @@ def query_command(
     """
     from brcd.package import load_package
     from brcd.query.named import bind, check_references, engine_values, find_query
-    from brcd.query.results import RENDERERS, check_select, run
+    from brcd.query.results import RENDERERS, check_select, run, with_labels
 
     if (list_ or sql is not None) and name is not None and package is None:
         name, package = None, Path(name)  # `brcd query --list PACKAGE`: the only positional is the package
@@ -106,4 +106,4 @@ def query_command(
         con = connect(pkg, csv_only)
         check_references(con, query, typed)
         result = run(con, query.duckdb_sql, engine_values(typed, "duckdb"), origin=f"query {query.name!r} ({query.path})")
-    typer.echo(RENDERERS[fmt.value](result), nl=False)
+    typer.echo(RENDERERS[fmt.value](with_labels(result, pkg)), nl=False)

@@ -12,13 +12,14 @@ import datetime as dt
 import decimal
 import io
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from brcd.duck import connect
 from brcd.errors import BrcdError
 from brcd.package import Package
+from brcd.presentation import column_labels
 from brcd.release.build import inputs_digest
 from brcd.release.duckdb_db import read_metadata
 
@@ -34,6 +35,15 @@ FORMATS = ("table", "csv", "json", "markdown")
 class Result:
     columns: list[str]
     rows: list[tuple[Any, ...]]
+    # column -> {code: label} from the schemas' `categories`, shown by the `table` format only
+    # (csv, json and markdown keep the codes): see `with_labels`.
+    labels: dict[str, dict[Any, str]] = field(default_factory=dict)
+
+
+def with_labels(result: Result, package: "Package") -> Result:
+    """The result with the labels of its columns named like a labelled field of the package."""
+    result.labels = column_labels(package, result.columns)
+    return result
 
 
 # --- which database -------------------------------------------------------------------------------
@@ -161,8 +171,10 @@ def render_markdown(result: Result) -> str:
 
 
 def render_table(result: Result) -> str:
-    """Aligned columns, every row and every character (nothing is cut), numbers right-aligned."""
-    cells = [[_one_line(cell_text(v)) for v in row] for row in result.rows]
+    """Aligned columns, every row and every character (nothing is cut), numbers right-aligned;
+    codes shown by their labels (`Result.labels`)."""
+    cells = [[_one_line(cell_text(result.labels.get(c, {}).get(v, v))) for c, v in zip(result.columns, row)]
+             for row in result.rows]
     widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(result.columns)]
     numeric = [bool(result.rows) and all(isinstance(r[i], (int, float, decimal.Decimal)) and not isinstance(r[i], bool)
                                          for r in result.rows if r[i] is not None) for i in range(len(result.columns))]

@@ -11,11 +11,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from brcd.package import Package, Resource
-from brcd.presentation import TABLE_BEHAVIOUR, facet_column, index_plan
+from brcd.presentation import index_plan, site_facets
 from brcd.types import quote_ident as q, quote_literal as lit
 
-# Free-text columns get a full-text index: titles, names, descriptions, notes, summaries, quotes.
-FREE_TEXT = ("title", "name", "site_name", "description", "summary", "notes")
+# Free-text columns get a full-text index: titles, names, places, descriptions, notes, summaries,
+# quotes. The index stems English words (FTS5's porter tokenizer): `hijacking` finds "hijacked".
+FREE_TEXT = ("title", "name", "short_name", "aliases", "site_name", "alt_names", "location", "location_aliases",
+             "admin3", "speaker_name", "claimed_operation_name", "publisher", "description", "summary", "notes")
 FREE_TEXT_PREFIXES = ("quote",)
 
 # Link tables whose natural name is not `<owner singular>_<field stem>`.
@@ -60,11 +62,15 @@ class TableLayout:
 
 
 def is_free_text(fld: dict[str, Any]) -> bool:
+    """Free text, or a closed vocabulary whose values are words (ACLED and GTD labels such as
+    "Hijacking"); vocabularies of codes with `categories` labels and patterned ids are not."""
     if fld.get("type", "string") != "string":
         return False
     cons = fld.get("constraints") or {}
-    if "enum" in cons or "pattern" in cons:
+    if "pattern" in cons or fld.get("categories"):
         return False
+    if "enum" in cons:
+        return True
     name = fld["name"]
     return name in FREE_TEXT or name.startswith(FREE_TEXT_PREFIXES)
 
@@ -108,11 +114,6 @@ def site_indexes(package: Package) -> dict[str, list[tuple[str, ...]]]:
     return index_plan(package)
 
 
-def site_facets(table: str) -> set[str]:
-    """The columns the site facets `table` by."""
-    return {facet_column(f) for f in TABLE_BEHAVIOUR.get(table, {}).get("facets", [])}
-
-
 def sparse_columns(res: Resource, facets: set[str]) -> frozenset[str]:
     """Optional single-column foreign keys that are not facets (incidents.parent_incident_id,
     actor2_id, claimed_by_id, related_site_id): the site only looks them up by value (`c = ?`
@@ -153,7 +154,7 @@ def link_tables(package: Package) -> list[LinkTable]:
 def package_layout(package: Package) -> tuple[list[TableLayout], list[LinkTable]]:
     """Every table's layout (indexes from the site's plan where it has one) and the link tables."""
     plan = site_indexes(package)
-    return ([table_layout(r, plan.get(r.name), site_facets(r.name)) for r in package.resources],
+    return ([table_layout(r, plan.get(r.name), site_facets(r)) for r in package.resources],
             link_tables(package))
 
 

@@ -152,9 +152,13 @@ def link_index_sql(link: LinkTable) -> str:
     return f"CREATE INDEX {q(index_name(link.name, (link.item_column,)))} ON {q(link.name)} ({q(link.item_column)})"
 
 
+# English stemming over Unicode words, accents folded: `hijacking` matches "hijacked" and "hijack".
+FTS_TOKENIZER = "porter unicode61 remove_diacritics 2"
+
+
 def fts_sql(t: TableLayout) -> str:
     cols = ", ".join(q(c) for c in t.fts)
-    return f'CREATE VIRTUAL TABLE {q(t.fts_name)} USING fts5({cols}, content="{t.name}")'
+    return f'CREATE VIRTUAL TABLE {q(t.fts_name)} USING fts5({cols}, content="{t.name}", tokenize="{FTS_TOKENIZER}")'
 
 
 # The tables an FTS5 index with external content keeps its index in (`<name>_data`, ...).

