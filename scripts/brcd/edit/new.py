@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from brcd.edit import hash as edit_hash
-from brcd.edit.fmt import Record, canonical_cell, missing_values, read_records, render_row, sort_key
+from brcd.edit.fmt import Record, canonical_cell, missing_values, read_records, render_row, sort_key, table_bytes
 from brcd.errors import BrcdError
 from brcd.fsutil import atomic_write_bytes
 from brcd.package import Package, Resource, load_package
@@ -284,7 +284,7 @@ def insert_row(package: Package, table: str, row: dict[str, str], *, update_hash
     """Insert the row after the last row whose key sorts before it (at the end when the table
     is not sorted), leaving every other line byte-identical; atomic; then update hashes."""
     resource = package.resource(table)
-    data = resource.path.read_bytes()
+    data = table_bytes(resource.path)
     header, records, text = read_records(resource.path, data)
     if header != resource.field_names:
         raise BrcdError("header-mismatch", "the header does not list the schema's fields in order.",

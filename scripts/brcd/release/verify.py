@@ -24,6 +24,7 @@ from brcd.digest import sha256_hex
 from brcd.errors import BrcdError
 from brcd.package import DESCRIPTOR
 from brcd.release.archive import FILES_KEY, SUMS, parse_sums
+from brcd.release.build import row_count_mismatches
 from brcd.release.safezip import Limits, extract, open_checked
 from brcd.validate import validate_package
 
@@ -189,6 +190,8 @@ def check_validity(root: Path, report: VerifyReport) -> None:
     result = validate_package(root / DESCRIPTOR, max_errors=20)
     report.valid = result.valid
     report.validation = result.summary()
+    for name, why in row_count_mismatches(root, result.rows):  # a built table cut short is no release
+        report.add(name, why)
 
 
 def verify(path: str | Path, *, sums: str | Path | None = None, limits: Limits = Limits()) -> VerifyReport:

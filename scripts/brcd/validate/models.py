@@ -101,7 +101,7 @@ def rule_check(rule: Rule, table: str, sink: dict[str, dict]) -> "pa.Check":
         masks = rule.fails(df, table)
         sink[rule.code] = masks
         failed = pl.select(pl.any_horizontal(list(masks.values()))).to_series() if masks \
-            else pl.Series([False] * df.height)
+            else pl.Series([False] * df.height, dtype=pl.Boolean)  # typed: an empty table has no rows to infer from
         return pl.LazyFrame({"ok": ~failed})
 
     return pa.Check(passes, name=rule.code, error=f"{RULE_TAG}{rule.code}")
