@@ -237,3 +237,51 @@ def test_first_id_of_an_empty_table(pkg: Path) -> None:
     assert propose_id(stm, {}) == "BAL-STM-0001"
     descriptor = json.loads((pkg / "datapackage.json").read_text())
     assert any(r["name"] == "statements" for r in descriptor["resources"])
+
+
+def only_ids(resource, *ids: str) -> None:
+    """Leave the table with rows that hold nothing but these ids (propose_id reads the key column)."""
+    names = resource.field_names
+    key = resource.primary_key[0]
+    rows = [",".join(i if n == key else "" for n in names) for i in ids]
+    resource.path.write_text("\n".join([",".join(names), *rows]) + "\n", encoding="utf-8")
+
+
+def test_a_full_id_space_is_a_clear_error_not_an_id_that_breaks_the_pattern(pkg: Path) -> None:
+    """9,999 incidents in 2026: BAL-INC-2026-10000 would break ^BAL-INC-[0-9]{4}-[0-9]{4}$."""
+    from brcd.errors import BrcdError
+
+    package = load_package(pkg)
+    inc = package.resource("incidents")
+    only_ids(inc, "BAL-INC-2026-0001", "BAL-INC-2026-9999", "BAL-INC-2025-0003")
+    with pytest.raises(BrcdError) as info:
+        propose_id(inc, {"event_date": "2026-05-01"})
+    err = info.value
+    assert err.code == "id-space-full" and err.exit_code == 1
+    assert "the incident_id after BAL-INC-2026-9999 would break the pattern ^BAL-INC-[0-9]{4}-[0-9]{4}$" in err.message
+    assert "BAL-INC-2026-NNNN are used up" in err.message and "--incident-id" in err.hint
+    assert propose_id(inc, {"event_date": "2025-05-01"}) == "BAL-INC-2025-0004"  # another year has room
+    src = package.resource("sources")
+    only_ids(src, "SRC-9999")
+    with pytest.raises(BrcdError, match="the ids of the form SRC-NNNN are used up"):
+        propose_id(src, {})
+
+
+@pytest.mark.parametrize("name", ["بلوچستان", "—", ""])
+def test_a_name_without_latin_letters_gets_no_proposal_rather_than_a_bad_id(pkg: Path, name: str) -> None:
+    """`ORG-` alone would break ^ORG-[A-Z0-9-]+$: the contributor types the id instead."""
+    package = load_package(pkg)
+    assert propose_id(package.resource("organizations"), {"name": name}) is None
+
+
+def test_every_proposal_matches_its_pattern(pkg: Path) -> None:
+    import re
+
+    package = load_package(pkg)
+    rows = {"organizations": {"name": "Front (B) 2"}, "minerals": {"site_name": "Reko Diq North"},
+            "incidents": {"event_date": "2026-01-01"}, "sources": {}, "statements": {}, "financing": {}}
+    for table, row in rows.items():
+        res = package.resource(table)
+        proposal = propose_id(res, row)
+        pattern = res.field(res.primary_key[0])["constraints"]["pattern"]
+        assert proposal is not None and re.fullmatch(pattern, proposal), (table, proposal)

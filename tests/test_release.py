@@ -95,6 +95,20 @@ def test_verify_accepts_the_zip_and_the_unpacked_folder(released) -> None:
         assert "match their checksums; the package is valid" in proc.stdout
 
 
+def test_the_release_zip_is_well_inside_the_limits_verify_enforces(released) -> None:
+    """verify refuses members above a compression ratio (zip bombs), too many members or too
+    many bytes: the real release must be far from each (docs/performance.md has the ratios
+    of a million-row release)."""
+    from brcd.release.safezip import Limits
+
+    zip_path, _root = released
+    infos = zipfile.ZipFile(zip_path).infolist()
+    limits = Limits()
+    assert len(infos) * 10 < limits.members
+    assert sum(i.file_size for i in infos) * 10 < limits.total_bytes
+    assert max(i.file_size / max(i.compress_size, 1) for i in infos) * 4 < limits.ratio
+
+
 def flip(path: Path, where: float = 0.5) -> None:
     data = bytearray(path.read_bytes())
     data[int(len(data) * where)] ^= 0x01
@@ -146,6 +160,34 @@ def test_verify_of_a_zip_checks_the_duckdb_file_beside_it(released, tmp_path: Pa
     flip(tmp_path / zip_path.with_suffix(".duckdb").name)
     proc = brcd("verify", str(tmp_path / zip_path.name))
     assert proc.returncode == 1 and proc.stdout.startswith(f"{zip_path.with_suffix('.duckdb').name}: error[damaged-file]:")
+
+
+def test_verify_finds_a_renamed_zip_by_its_checksum_and_says_the_duckdb_file_is_absent(released,
+                                                                                      tmp_path: Path) -> None:
+    """A browser saves a second download as `brcd-X (1).zip`; the DuckDB file is optional."""
+    zip_path, _root = released
+    renamed = tmp_path / f"{zip_path.stem} (1).zip"
+    shutil.copy(zip_path, renamed)
+    shutil.copy(zip_path.parent / "SHA256SUMS", tmp_path / "SHA256SUMS")
+    proc = brcd("verify", str(renamed))
+    assert proc.returncode == 0, proc.stderr
+    assert f"note: {renamed.name} is {zip_path.name} of {tmp_path / 'SHA256SUMS'}, renamed." in proc.stderr
+    assert f"note: {zip_path.stem}.duckdb (listed in SHA256SUMS) is not beside the zip: not checked." in proc.stderr
+    flip(renamed)
+    proc = brcd("verify", str(renamed))
+    assert proc.returncode == 1
+    assert proc.stdout.startswith(f"{renamed.name}: error[damaged-file]: sha256 differs from that of {zip_path.name}")
+
+
+def test_verify_refuses_a_duckdb_file_that_sha256sums_does_not_list(released, tmp_path: Path) -> None:
+    zip_path, _root = released
+    for path in (zip_path, zip_path.with_suffix(".duckdb"), zip_path.parent / "SHA256SUMS"):
+        shutil.copy(path, tmp_path / path.name)
+    sums = tmp_path / "SHA256SUMS"
+    sums.write_text("".join(line + "\n" for line in sums.read_text().splitlines() if not line.endswith(".duckdb")))
+    proc = brcd("verify", str(tmp_path / zip_path.name))
+    assert proc.returncode == 1
+    assert proc.stdout.startswith(f"{zip_path.stem}.duckdb: error[damaged-file]: is not listed in {sums}.")
 
 
 def test_verify_of_something_that_is_not_a_release_is_exit_2(tmp_path: Path) -> None:

@@ -45,7 +45,7 @@ def rows_of(table):
 
 def both(raw: bytes, resource):
     fast = rows_of(read_fast(raw, resource))
-    exact = rows_of(read_exact(raw, resource, Collector()))
+    exact = rows_of(read_exact(raw, resource))
     return fast, exact
 
 
@@ -101,7 +101,7 @@ def test_small_slices_read_the_same(incidents, case, source, size, tmp_path, mon
         fast = rows_of(read_fast(records.FileSlices(path, len(raw)), incidents))
     else:
         fast = rows_of(read_fast(raw, incidents))
-    exact = rows_of(read_exact(raw, incidents, Collector()))
+    exact = rows_of(read_exact(raw, incidents))
     assert fast is not None, "the fast reader gave up on valid CSV"
     assert fast.lines.tolist() == exact.lines.tolist()
     assert ((fast.cells == width) == (exact.cells == width)).all()
@@ -219,3 +219,55 @@ def test_readers_agree_on_random_well_formed_csv(rows):
     assert fast.lines.tolist() == exact.lines.tolist()
     assert ((fast.cells == 3) == (exact.cells == 3)).all()
     assert fast.frame.filter(exact.row_ok).rows() == exact.frame.filter(exact.row_ok).rows()
+
+
+def test_the_exact_reader_reads_in_slices_of_rows(incidents, monkeypatch):
+    """The exact reader gives its rows a slice of `EXACT_ROWS` at a time (a big file that falls
+    back to it is not held as one Python string per cell); rows, lines, cell counts and
+    csv-errors (with their row numbers) are those of one slice."""
+    import brcd.validate.records as records
+
+    width = len(incidents.field_names)
+    good = b",".join([b"v"] * width)
+    body = [good, b'"two\nlines",' + b",".join([b"w"] * (width - 1)), b'"ab"c,x', b"", good, b"short"] * 4
+    raw = HEADER + b"\r\n" + b"\r\n".join(body) + b"\r\n"
+
+    def read(rows_per_slice: int):
+        monkeypatch.setattr(records, "EXACT_ROWS", rows_per_slice)
+        out = Collector()
+        table = read_exact(raw, incidents)
+        frames = list(table.chunks(out))
+        return (len(frames), [r for f in frames for r in f.rows()], table.lines.tolist(), table.cells.tolist(),
+                sorted((e.code, e.line, e.row) for e in out.issues))
+
+    whole, sliced = read(1000), read(4)
+    assert whole[0] == 1 and sliced[0] == 6
+    assert whole[1:] == sliced[1:]
+    assert ("csv-error", 5, 3) in whole[4] and len([e for e in whole[4] if e[0] == "csv-error"]) == 4
+
+
+@pytest.mark.parametrize("reader", ["fast", "exact"])
+def test_control_characters_in_text_are_reported_but_tab_and_newline_are_text(incidents, reader):
+    """`control-character`: C0 controls but tab and newline, DEL, C1 controls and the
+    bidirectional overrides, embeddings and isolates, named in the message; Urdu, accents,
+    no-break spaces, emoji and joiners are text."""
+    names = incidents.field_names
+    col = names.index("notes")
+    bad = ["a\x00b", "\x1b[31mred", "x\u202ey", "\u0085", "d\x7f", "\u2066iso\u2069", "\x0bv", "\x9f"]
+    fine = ["tab\there", "two\nlines", "گوادر", "naïve", "no\u00a0break", "👍🏽", "a\u200db", "“quoted”"]
+    rows = []
+    for text in bad + fine:
+        row = ["v"] * len(names)
+        row[col] = text
+        rows.append(row)
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerows([names] + rows)
+    raw = buf.getvalue().encode()
+    table = read_fast(raw, incidents) if reader == "fast" else read_exact(raw, incidents)
+    out = Collector()
+    list(table.chunks(out))
+    found = [(e.row, e.field) for e in out.issues if e.code == "control-character"]
+    assert found == [(i + 1, "notes") for i in range(len(bad))]
+    messages = [e.message for e in out.issues if e.code == "control-character"]
+    assert "U+0000 (NUL) at character 2" in messages[0] and "U+202E (RIGHT-TO-LEFT OVERRIDE)" in messages[2]
+    assert "control-character" in HINTS

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -86,15 +87,27 @@ def test_validate_runs_every_gate_on_pull_requests_with_a_read_only_token() -> N
 # --- comment.yml ------------------------------------------------------------------------
 
 FAKE_GH = r"""#!/usr/bin/env bash
-# Stands in for the GitHub CLI: logs each call, answers from environment variables.
+# Stands in for the GitHub CLI: logs each call, answers from environment variables; the comment
+# list is $FAKE_COMMENTS (GitHub's JSON), filtered by the call's own --jq with jq.
 printf '%s\n' "$*" >> "$GH_LOG"
 case "$*" in
   *"/pulls/"*"--jq .head.sha"*) echo "$FAKE_HEAD" ;;
-  *"--paginate"*) [ -n "$FAKE_COMMENT_ID" ] && echo "$FAKE_COMMENT_ID" ;;
+  *"--paginate"*)
+    filter="" prev=""
+    for a in "$@"; do [ "$prev" = "--jq" ] && filter="$a"; prev="$a"; done
+    jq -r "$filter" "$FAKE_COMMENTS" ;;
   *"-X POST"*|*"-X PATCH"*) for a in "$@"; do case "$a" in body=@*) cp "${a#body=@}" "$GH_BODY" ;; esac; done ;;
 esac
 exit 0
 """
+BOT = "github-actions[bot]"
+MARKER = "<!-- brcd-data-diff -->"
+
+
+def comments(env: dict[str, str], *items: tuple[int, str, str, str]) -> None:
+    """The pull request's comments as GitHub lists them: (id, login, user type, body)."""
+    Path(env["FAKE_COMMENTS"]).write_text(json.dumps(
+        [{"id": i, "user": {"login": login, "type": kind}, "body": body} for i, login, kind, body in items]))
 
 
 @pytest.fixture
@@ -108,8 +121,12 @@ def comment_env(tmp_path: Path) -> tuple[Path, dict[str, str]]:
     (work / "pr").mkdir(parents=True)
     (work / "pr" / "number").write_text("42\n")
     (work / "pr" / "diff.md").write_text("## incidents\n\n1 row added. Required bump: **MINOR**\n")
+    if not shutil.which("jq"):
+        pytest.skip("jq is not installed (GitHub's runners have it; apt-get install jq)")
+    (tmp_path / "comments.json").write_text("[]")
     env = {"PATH": f"{bin_dir}:{os.environ['PATH']}", "GH_LOG": str(tmp_path / "gh.log"),
-           "GH_BODY": str(tmp_path / "body.md"), "FAKE_HEAD": "abc1234def", "FAKE_COMMENT_ID": "",
+           "GH_BODY": str(tmp_path / "body.md"), "FAKE_HEAD": "abc1234def",
+           "FAKE_COMMENTS": str(tmp_path / "comments.json"), "BOT": BOT,
            "REPO": "owner/brcd", "HEAD_SHA": "abc1234def", "CONCLUSION": "success",
            "RUN_URL": "https://example.invalid/run/1", "GH_TOKEN": "not-a-token"}
     return work, env
@@ -146,11 +163,23 @@ def test_comment_is_posted_with_the_summary(comment_env) -> None:
 
 def test_comment_is_updated_not_repeated(comment_env) -> None:
     work, env = comment_env
-    env["FAKE_COMMENT_ID"] = "777"
+    comments(env, (12, "maintainer", "User", "Thanks!"), (777, BOT, "Bot", MARKER + "\nold diff"))
     out = run_step("comment.yml", "post", work, env)
     assert out.returncode == 0, out.stderr
     assert gh_calls(env)[-1].startswith("api -X PATCH repos/owner/brcd/issues/comments/777 -F body=@comment.md")
     assert "updated comment 777 on #42" in out.stdout
+
+
+@pytest.mark.parametrize("author", [("mallory", "User"), ("evil-app[bot]", "Bot"), (BOT, "User")],
+                         ids=["a user", "another bot", "a user named like the bot"])
+def test_a_marked_comment_by_anyone_else_is_never_edited(comment_env, author: tuple[str, str]) -> None:
+    """Anyone can write a comment that starts with the marker: only the workflow's own is edited."""
+    work, env = comment_env
+    comments(env, (5, *author, MARKER + "\nmy own text"), (6, BOT, "Bot", "a bot comment without the marker"))
+    out = run_step("comment.yml", "post", work, env)
+    assert out.returncode == 0, out.stderr
+    assert not any("PATCH" in call for call in gh_calls(env))
+    assert gh_calls(env)[-1].startswith("api -X POST repos/owner/brcd/issues/42/comments")
 
 
 def test_no_comment_when_the_pull_request_has_moved_on(comment_env) -> None:
@@ -193,11 +222,86 @@ def release_dir(tmp_path: Path) -> Path:
 def test_release_is_triggered_by_version_tags_only() -> None:
     wf = load_workflow("release.yml")
     assert wf["on"] == {"push": {"tags": ["v*"]}}
-    assert wf["jobs"]["release"]["permissions"] == {"contents": "write"}
+    assert wf["permissions"] == {"contents": "read"}
     build = step("release.yml", "build")["run"]
     assert "brcd release" in build and "SHA256SUMS" in build
-    publish = next(s for s in steps("release.yml") if "gh release create" in s.get("run", ""))
-    assert "dist/*.zip dist/SHA256SUMS" in publish["run"]
+
+
+def test_only_the_publish_job_can_write_and_it_runs_no_project_code() -> None:
+    jobs = load_workflow("release.yml")["jobs"]
+    assert set(jobs) == {"build", "publish"}
+    assert jobs["build"]["permissions"] == {"contents": "read"}
+    publish = jobs["publish"]
+    assert publish["permissions"] == {"contents": "write"} and publish["needs"] == "build"
+    uses = [s["uses"].split("@")[0] for s in publish["steps"] if "uses" in s]
+    assert uses == ["actions/download-artifact"]  # no checkout, no setup-python: nothing of the project runs
+    script = "\n".join(s.get("run", "") for s in publish["steps"])
+    for runs_code in ("brcd", "pip", "python", "pytest", "make", "./", "bash "):
+        assert runs_code not in script, runs_code
+    assert "sha256sum --check SHA256SUMS" in script
+    assert 'gh release create "$TAG" dist/*.zip dist/*.duckdb dist/SHA256SUMS' in script
+
+
+def test_the_build_job_checks_form_data_and_the_built_zip_before_handing_it_on() -> None:
+    build = load_workflow("release.yml")["jobs"]["build"]
+    order = [s.get("id") or s.get("uses", "").split("@")[0] for s in build["steps"]]
+    runs = {s.get("id"): s.get("run", "") for s in build["steps"]}
+    assert runs["fmt"] == "brcd fmt --check --format github"
+    assert runs["validate"] == "brcd validate --format github"
+    assert 'brcd verify "$1"' in runs["verify"]
+    assert order.index("fmt") < order.index("validate") < order.index("build") < order.index("verify") \
+        < order.index("actions/upload-artifact")
+    for s in build["steps"]:  # every gate must pass: none is skipped after a failure
+        assert "if" not in s and not s.get("continue-on-error"), s
+
+
+def test_the_verify_step_verifies_the_one_zip_and_refuses_two(tmp_path: Path) -> None:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "brcd"
+    fake.write_text('#!/usr/bin/env bash\nprintf "%s\\n" "$*" >> "$BRCD_LOG"\n')
+    fake.chmod(0o755)
+    (tmp_path / "dist").mkdir()
+    (tmp_path / "dist" / "brcd-1.2.0.zip").write_bytes(b"zip")
+    (tmp_path / "release-notes.md").write_text("- Added rows.\n")
+    env = {"PATH": f"{bin_dir}:{os.environ['PATH']}", "BRCD_LOG": str(tmp_path / "brcd.log")}
+    out = run_step("release.yml", "verify", tmp_path, env)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert (tmp_path / "brcd.log").read_text() == "verify dist/brcd-1.2.0.zip\n"
+    assert (tmp_path / "dist" / "release-notes.md").exists()
+    (tmp_path / "dist" / "brcd-1.1.0.zip").write_bytes(b"zip")
+    out = run_step("release.yml", "verify", tmp_path, env)
+    assert out.returncode == 1 and "::error::expected one zip in dist/, found 2" in out.stdout
+
+
+PINNED = re.compile(r"^\s*(?:- )?uses: ([\w.-]+/[\w./-]+)@([0-9a-f]{40}) # (v\d+\.\d+\.\d+)$")
+
+
+def test_every_action_is_pinned_to_a_commit_sha_with_its_tag_in_a_comment() -> None:
+    seen: dict[str, tuple[str, str]] = {}
+    for path in sorted(WORKFLOWS.glob("*.yml")):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if "uses:" not in line.split("#")[0]:
+                continue
+            m = PINNED.match(line)
+            assert m, f"{path.name}:{number}: not pinned to a full commit SHA with its tag: {line.strip()}"
+            action, sha, tag = m.groups()
+            # one SHA per action across the workflows, and one tag per SHA
+            assert seen.setdefault(action, (sha, tag)) == (sha, tag), f"{path.name}:{number}: {action}"
+
+
+def test_no_job_but_publish_and_comment_holds_a_write_permission() -> None:
+    allowed = {("release.yml", "publish"): {"contents": "write"},
+               ("comment.yml", "comment"): {"actions": "read", "pull-requests": "write"}}
+    for path in sorted(WORKFLOWS.glob("*.yml")):
+        wf = load_workflow(path.name)
+        assert "write" not in json.dumps(wf.get("permissions", {})), path.name
+        for name, job in wf["jobs"].items():
+            perms = job.get("permissions", {})
+            if (path.name, name) in allowed:
+                assert perms == allowed[(path.name, name)]
+            else:
+                assert "write" not in json.dumps(perms), (path.name, name)
 
 
 @pytest.mark.parametrize("tag, ok", [("v1.2.0", True), ("v1.2.1", False), ("1.2.0", False), ("v1.2.0-rc1", False)])

@@ -1,12 +1,15 @@
-"""Write files so that an interrupted command never leaves a half-written one in place."""
+"""Write files so that an interrupted command never leaves a half-written one in place, and read
+only regular files (a FIFO or a device put where a table was would block or never end)."""
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import stat
 import tempfile
 from pathlib import Path
-from typing import Iterator
+from typing import BinaryIO, Iterator
 
 
 @contextlib.contextmanager
@@ -37,3 +40,23 @@ def atomic_write_bytes(target: str | Path, data: bytes) -> None:
 def atomic_write_text(target: str | Path, text: str) -> None:
     """Write UTF-8 text with LF line endings, atomically."""
     atomic_write_bytes(target, text.encode("utf-8"))
+
+
+def open_regular(path: str | Path) -> BinaryIO:
+    """Open `path` for reading in binary, or raise `OSError` (EINVAL, "not a regular file")
+    when it is not a regular file: opened without blocking, so a FIFO cannot hang the caller,
+    and checked before a byte is read, so a device such as /dev/zero is never read."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", str(path))
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def read_regular(path: str | Path) -> bytes:
+    """The bytes of a regular file (`open_regular`)."""
+    with open_regular(path) as f:
+        return f.read()

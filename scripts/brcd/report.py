@@ -61,6 +61,7 @@ HINTS: dict[str, str] = {
     "unique-error": "the field must be unique: change one of the repeated values.",
     "formula-injection": "a spreadsheet would run this cell as a formula: reword it so it does not start with =, +, - or @.",
     "whitespace": "remove the spaces at the start or end of the cell.",
+    "control-character": "delete the invisible control character (NUL, ESC, a C1 control or a bidirectional override such as U+202E; retype the text if unsure): only tab and newline belong in text.",
     "check-error": "this is a bug in brcd validate: please report it with the file that triggers it.",
     "unsupported-feature": "remove the feature from the schema or descriptor, or write it in a form brcd reads.",
     "rule-error": "fix the rule's declaration under \"brcd:rules\" in the table's schema.",
@@ -136,6 +137,7 @@ class Report:
     truncated: bool
     errors: list[Issue] = field(default_factory=list)
     exit_code: int | None = None
+    rows: dict[str, int] = field(default_factory=dict)  # data rows read per table (kept out of the JSON)
 
     def __post_init__(self) -> None:
         if self.exit_code is None:

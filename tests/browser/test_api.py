@@ -254,3 +254,32 @@ def test_map_tiles_are_served_locally(api):
     assert layer.startswith("/-/tiles/")
     r = api.get(layer.format(z=0, x=0, y=0))
     assert r.status_code == 200 and r.headers["content-type"] == "image/png"
+
+
+def test_home_page_states_what_share_of_each_published_yearly_toll_it_holds(api, site_root, incidents):
+    """Issue 14: the home page says how many of the deaths a monitor counts in a year BRCD holds.
+    The expected sums are counted here from the CSVs: each event once (stand-alone rows and wave
+    parents, never the parts), in Balochistan (a district, or a wave parent), within the period,
+    and without events begun by state forces when the total counts militant attacks only."""
+    import html
+    import re
+
+    totals = read_rows(site_root / "tables" / "published_totals.csv")
+    names = {r["org_id"]: r["short_name"] or r["name"] for r in read_rows(site_root / "tables" / "organizations.csv")}
+    version = json.loads((site_root / "datapackage.json").read_text(encoding="utf-8"))["version"]
+    page = html.unescape(re.sub(r"<[^>]+>", "", api.get("/").text))
+    page = " ".join(page.split())
+    yearly = [t for t in totals if t["measure"] == "deaths" and t["area"] == "Balochistan" and not t["actor_id"]
+              and t["period_start"][5:] == "01-01" and t["period_end"][5:] == "12-31"
+              and t["period_start"][:4] == t["period_end"][:4]]
+    assert yearly, "the package has no yearly death toll to measure coverage against"
+    for t in yearly:
+        events = [i for i in incidents if not i["parent_incident_id"]
+                  and t["period_start"] <= i["event_date"] <= t["period_end"]
+                  and (i["district_id"] or i["is_parent"] == "true")
+                  and (t["scope"] != "militant_attacks" or i["actor1_type"] != "State forces")]
+        recorded = sum(int(i["fatalities_best"]) for i in events if i["fatalities_best"])
+        sentence = (f"BRCD {version} records {recorded:,} of the {int(t['value']):,} deaths that "
+                    f"{names[t['publisher_id']]} counts in Balochistan in {t['period_start'][:4]} "
+                    f"({len(events)} events, each counted once).")
+        assert sentence in page

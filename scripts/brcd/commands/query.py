@@ -106,4 +106,5 @@ def query_command(
         con = connect(pkg, csv_only)
         check_references(con, query, typed)
         result = run(con, query.duckdb_sql, engine_values(typed, "duckdb"), origin=f"query {query.name!r} ({query.path})")
-    typer.echo(RENDERERS[fmt.value](with_labels(result, pkg)), nl=False)
+    # color=True: click would strip escape sequences from the csv and json (table escapes them itself)
+    typer.echo(RENDERERS[fmt.value](with_labels(result, pkg)), nl=False, color=True)

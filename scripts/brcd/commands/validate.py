@@ -25,24 +25,11 @@ def validate_command(
 
     Example: brcd validate --format github
     """
+    from brcd.oscalls import keep_freed_memory
     from brcd.report import echo_report
     from brcd.validate import validate_package
 
-    _reuse_freed_memory()
+    keep_freed_memory()  # one-shot: the freed 48 MiB slices are reused (docs/performance.md)
     report = validate_package(package, max_errors=max_errors or None)
     raise typer.Exit(echo_report(report, fmt.value))
 
-
-def _reuse_freed_memory() -> None:
-    """glibc gives each allocation above 32 MiB its own mapping and unmaps it when freed, so a
-    big table's 48 MiB slices would come back as fresh pages every time (12,000 page faults a
-    slice). A one-shot command can keep freed memory for the next slice: raise the mapping
-    threshold and never trim the heap. Elsewhere (not glibc) nothing changes."""
-    import ctypes
-
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-        libc.mallopt(-3, 512 << 20)  # M_MMAP_THRESHOLD
-        libc.mallopt(-1, 1 << 30)  # M_TRIM_THRESHOLD
-    except (OSError, AttributeError):
-        pass

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Optional
 
 import typer
 
@@ -15,17 +16,22 @@ def verify_command(
     path: Path = typer.Argument(..., metavar="RELEASE",
                                 help="A release zip (checked against SHA256SUMS beside it) or its unpacked folder."),
     fmt: ReportFormat = format_option(ReportFormat.text, "text, json or github (annotations)."),
+    sums: Optional[Path] = typer.Option(None, "--sums", metavar="FILE", show_default="SHA256SUMS beside the zip",
+                                        help="The release's checksum list, when it is not beside the zip."),
 ) -> None:
     """Check a release: checksums of every file, the descriptor's hashes, then full validation.
 
-    Exits 1 and names the damaged file when any byte has changed, or when the data are invalid.
+    Exits 1 and names the damaged file when any byte has changed, or when the data are invalid;
+    exits 2 for a zip it will not unpack (not a zip, no SHA256SUMS, unsafe or oversized members).
 
     Example: brcd verify dist/brcd-0.2.0.zip
     """
     from brcd.release.verify import verify
     from brcd.report import Issue, Report, echo_report
 
-    report = verify(path)
+    report = verify(path, sums=sums)
+    for note in report.notes:  # said, not failures: a renamed zip, no DuckDB file beside it
+        typer.echo(f"note: {note}", err=True)
     issues = [Issue("damaged-file", path=name, message=why) for name, why in report.damaged]
     if not issues and not report.valid:
         issues = [Issue("invalid-package", path=str(path),

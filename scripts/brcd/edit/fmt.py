@@ -29,7 +29,7 @@ from typing import Any
 from brcd.edit.hash import update_hashes
 from brcd.errors import BrcdError
 from brcd.fields import Field, Unparsed, resource_fields
-from brcd.fsutil import atomic_write_bytes
+from brcd.fsutil import atomic_write_bytes, read_regular
 from brcd.package import Package, Resource
 
 NEEDS_QUOTES = re.compile(r'[,"\r\n]')
@@ -58,15 +58,23 @@ class Record:
     cells: list[str]
 
 
+def table_bytes(path: Path) -> bytes:
+    """The bytes of a table file (a regular file only: see `fsutil.open_regular`)."""
+    try:
+        return read_regular(path)
+    except FileNotFoundError:
+        raise BrcdError("file-missing", "table file not found.", file=path,
+                        hint="restore the file or fix the resource's `path` in datapackage.json.") from None
+    except OSError as exc:
+        raise BrcdError("file-unreadable", f"the table cannot be read: {exc.strerror}.", file=path,
+                        hint="make the resource's `path` name a regular file inside the package.") from None
+
+
 def read_records(path: Path, data: bytes | None = None) -> tuple[list[str], list[Record], str]:
     """Header, records and the decoded text of a CSV file. Blank lines are skipped.
     Raises BrcdError for undecodable text or broken quoting."""
     if data is None:
-        try:
-            data = path.read_bytes()
-        except FileNotFoundError:
-            raise BrcdError("file-missing", "table file not found.", file=path,
-                            hint="restore the file or fix the resource's `path` in datapackage.json.") from None
+        data = table_bytes(path)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -170,7 +178,7 @@ class TableFormat:
 def format_table(resource: Resource) -> TableFormat:
     """Compute the canonical bytes of one table (nothing is written)."""
     path = resource.path
-    old = path.read_bytes() if path.exists() else None
+    old = table_bytes(path)
     header, records, _ = read_records(path, old)
     names = resource.field_names
     if header != names:

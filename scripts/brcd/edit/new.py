@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from brcd.edit import hash as edit_hash
-from brcd.edit.fmt import Record, read_records, render_row, sort_key
+from brcd.edit.fmt import Record, read_records, render_row, sort_key, table_bytes
 from brcd.errors import BrcdError
 from brcd.fields import Field, field_of, resource_fields
 from brcd.fsutil import atomic_write_bytes
@@ -155,7 +155,9 @@ def propose_id(resource: Resource, row: dict[str, str]) -> str | None:
 
     Numbered ids (`SRC-0069`) take the highest number in use plus one; when the id also holds a
     year (`BAL-INC-2025-0007`) the year comes from the row's first date and numbering restarts
-    each year. Name ids (`ORG-...`, `BAL-MIN-...`) are built from the row's name."""
+    each year. Name ids (`ORG-...`, `BAL-MIN-...`) are built from the row's name. A proposal
+    always matches the field's pattern (None when it could not); when the highest number of the
+    pattern is taken, `id-space-full` says so (ids are cited: a retired one is never reused)."""
     if len(resource.primary_key) != 1:
         return None
     key = resource.primary_key[0]
@@ -166,7 +168,7 @@ def propose_id(resource: Resource, row: dict[str, str]) -> str | None:
     used = column_values(resource, key)
     kinds = [k for k, _ in tokens]
     if "slug" in kinds:
-        return _propose_slug(resource, tokens, row, used)
+        return _fits(_propose_slug(resource, tokens, row, used), pattern)
     if "digits" not in kinds:
         return None
     regex = re.compile("^" + "".join(re.escape(v) if k == "lit" else f"([0-9]{{{v}}})" for k, v in tokens) + "$")
@@ -174,8 +176,24 @@ def propose_id(resource: Resource, row: dict[str, str]) -> str | None:
     widths = [v for k, v in tokens if k == "digits"]
     head = _leading_groups(resource, row, widths, groups)
     seq = max((g[-1] for g in groups if g[:-1] == head), default=0) + 1
-    numbers = iter(list(head) + [seq])
-    return "".join(v if k == "lit" else f"{next(numbers):0{v}d}" for k, v in tokens)
+    numbers = list(head) + [seq]
+    if any(n >= 10 ** w for n, w in zip(numbers, widths)):
+        def spell(last: str) -> str:
+            values = iter([*(f"{n:0{w}d}" for n, w in zip(head, widths)), last * widths[-1]])
+            return "".join(v if k == "lit" else next(values) for k, v in tokens)
+
+        raise BrcdError("id-space-full", f"the {key} after {spell('9')} would break the pattern {pattern}: "
+                        f"the ids of the form {spell('N')} are used up.", file=resource.schema_path, exit_code=1,
+                        hint=f"give the id yourself (--{key.replace('_', '-')}), or widen the pattern in the "
+                             "schema (a major version: every id already cited must still match it).")
+    numbers_iter = iter(numbers)
+    candidate = "".join(v if k == "lit" else f"{next(numbers_iter):0{v}d}" for k, v in tokens)
+    return _fits(candidate, pattern)
+
+
+def _fits(candidate: str | None, pattern: str) -> str | None:
+    """The candidate when it matches the id field's pattern, else None (the contributor types it)."""
+    return candidate if candidate is not None and re.fullmatch(pattern, candidate) else None
 
 
 def _leading_groups(resource: Resource, row: dict[str, str], widths: list[int], groups: list[tuple]) -> tuple:
@@ -254,7 +272,7 @@ def insert_row(package: Package, table: str, row: dict[str, str], *, update_hash
     """Insert the row after the last row whose key sorts before it (at the end when the table
     is not sorted), leaving every other line byte-identical; atomic; then update hashes."""
     resource = package.resource(table)
-    data = resource.path.read_bytes()
+    data = table_bytes(resource.path)
     header, records, text = read_records(resource.path, data)
     if header != resource.field_names:
         raise BrcdError("header-mismatch", "the header does not list the schema's fields in order.",

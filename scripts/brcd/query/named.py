@@ -40,6 +40,7 @@ from typing import Any
 
 from brcd.errors import BrcdError
 from brcd.fields import quote_ident
+from brcd.query import locked
 
 QUERIES_DIR = "queries"
 PARAM_TYPES = ("string", "integer", "number", "date", "boolean")
@@ -288,7 +289,7 @@ def _check_select(path: Path, sql: str, first_line: int) -> None:
     import duckdb
 
     try:
-        statements = duckdb.connect(":memory:").extract_statements(to_duckdb_placeholders(sql))
+        statements = locked.connect().extract_statements(to_duckdb_placeholders(sql))
     except duckdb.Error as exc:
         first = str(exc).splitlines()[0]
         m = re.search(r"LINE (\d+):", str(exc))

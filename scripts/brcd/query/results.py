@@ -12,14 +12,16 @@ import datetime as dt
 import decimal
 import io
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
-from brcd.duck import connect
+from brcd.duck import register_tables
 from brcd.errors import BrcdError
 from brcd.package import Package
 from brcd.presentation import column_labels
+from brcd.query import locked
 from brcd.release.build import inputs_digest
 from brcd.release.duckdb_db import read_metadata
 
@@ -66,13 +68,14 @@ def fresh_database(package: "Package", digest: Callable[["Package"], str] | None
 
 
 def open_duckdb(package: "Package", *, use_built: bool = True) -> tuple["duckdb.DuckDBPyConnection", str]:
-    """A connection and a short description of what it reads (the built file or the CSVs)."""
-    import duckdb
-
+    """A connection and a short description of what it reads (the built file or the CSVs),
+    locked to those files (`brcd.query.locked`)."""
     built = fresh_database(package) if use_built else None
     if built is not None:
-        return duckdb.connect(str(built), read_only=True), str(built)
-    return connect(package), "the CSVs"
+        return locked.connect(str(built), read_only=True), str(built)
+    con = locked.connect(readable=[res.path for res in package.resources])
+    register_tables(con, package)
+    return con, "the CSVs"
 
 
 # --- read-only guard ------------------------------------------------------------------------------
@@ -97,8 +100,9 @@ def check_select(con: "duckdb.DuckDBPyConnection", sql: str) -> str:
 
 
 def first_line(exc: BaseException) -> str:
+    """The first line of DuckDB's message (which may quote the SQL), with control characters escaped."""
     lines = str(exc).strip().splitlines()
-    return lines[0] if lines else type(exc).__name__
+    return printable(lines[0]) if lines else type(exc).__name__
 
 
 def run(con: "duckdb.DuckDBPyConnection", sql: str, params: dict[str, Any] | None = None, *,
@@ -110,6 +114,9 @@ def run(con: "duckdb.DuckDBPyConnection", sql: str, params: dict[str, Any] | Non
         cur = con.execute(sql, params or None)
         columns = [d[0] for d in cur.description or []]
         rows = cur.fetchall()
+    except duckdb.PermissionException as exc:
+        raise BrcdError("sql-external", f"{origin} reaches outside the package: {first_line(exc)}",
+                        hint="query the package's tables only; URLs, other files and extensions are off.") from None
     except duckdb.ConversionException as exc:
         raise BrcdError("sql-data", f"{origin} met a value DuckDB cannot convert: {first_line(exc)}",
                         hint="check the -p values; if they are right, run `brcd validate` and fix the reported cells.") from None
@@ -157,8 +164,27 @@ def render_json(result: Result) -> str:
     return json.dumps(records, ensure_ascii=False, indent=2) + "\n"
 
 
+# Characters a terminal acts on instead of showing: C0 and C1 controls and DEL (ESC starts the
+# sequences that move the cursor, recolour, retitle the window or write to the clipboard), and
+# the bidirectional overrides that display text in another order than it is stored.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_NAMED = {"\t": "\\t"}
+
+
+def printable(text: str) -> str:
+    """`text` with every character a terminal would act on written as an escape (`\\x1b`,
+    `\\u202e`, `\\t`) and line breaks as spaces, for the table and markdown renderers; csv and
+    json keep every character as it is."""
+    return _UNPRINTABLE.sub(_escape, text.replace("\r", " ").replace("\n", " "))
+
+
+def _escape(match: re.Match) -> str:
+    char = match.group()
+    return _NAMED.get(char) or (f"\\x{ord(char):02x}" if ord(char) < 0x100 else f"\\u{ord(char):04x}")
+
+
 def _one_line(text: str) -> str:
-    return text.replace("\r", " ").replace("\n", " ")
+    return printable(text)
 
 
 def render_markdown(result: Result) -> str:
@@ -175,14 +201,15 @@ def render_table(result: Result) -> str:
     codes shown by their labels (`Result.labels`)."""
     cells = [[_one_line(cell_text(result.labels.get(c, {}).get(v, v))) for c, v in zip(result.columns, row)]
              for row in result.rows]
-    widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(result.columns)]
+    columns = [_one_line(c) for c in result.columns]
+    widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
     numeric = [bool(result.rows) and all(isinstance(r[i], (int, float, decimal.Decimal)) and not isinstance(r[i], bool)
                                          for r in result.rows if r[i] is not None) for i in range(len(result.columns))]
 
     def line(values: list[str]) -> str:
         return "  ".join(v.rjust(w) if num else v.ljust(w) for v, w, num in zip(values, widths, numeric)).rstrip()
 
-    out = [line(result.columns), "  ".join("-" * w for w in widths)]
+    out = [line(columns), "  ".join("-" * w for w in widths)]
     out += [line(r) for r in cells]
     n = len(result.rows)
     out.append(f"({n} row{'' if n == 1 else 's'})")

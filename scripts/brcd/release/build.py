@@ -4,7 +4,9 @@
     result.sqlite, result.duckdb, result.parquet_dir, result.skipped
 
 Every output is written to a temporary file beside its target and renamed only when all of
-them are complete, so an interrupted build leaves the previous files in place. Each output
+them are complete, so an interrupted build leaves the previous files in place. A table DuckDB
+reads with another number of rows than validation counted is refused (`row-count`): nothing
+is written. Each output records the rows of every table (`rows:<table>`). Each output
 records `inputs_digest` (a hash over the descriptor, schemas and tables); when every output
 already holds the current digest, nothing is rebuilt.
 """
@@ -26,6 +28,7 @@ from brcd.package import Package, load_package
 from brcd.release import duckdb_db, sqlite_db
 from brcd.release.layout import package_layout
 from brcd.validate import validate_package
+from brcd.validate.structure import count_rows
 
 # Bump when the layout of the built files changes, so older builds count as stale.
 BUILD_FORMAT = "1"
@@ -107,14 +110,68 @@ def is_fresh(pkg: Package, out_dir: Path, digest: str) -> bool:
                for r in pkg.resources)
 
 
-def check_valid(pkg: Package) -> None:
-    """Raise `invalid-package` (exit 1) with the validation summary when the package is invalid."""
+def check_valid(pkg: Package) -> dict[str, int]:
+    """Raise `invalid-package` (exit 1) with the validation summary when the package is invalid;
+    return the rows validation read per table."""
 
     report = validate_package(pkg, max_errors=MAX_ERRORS_SHOWN)
     if not report.valid:
         raise BrcdError("invalid-package", f"not built: the package is invalid. {report.summary()}",
                         file=pkg.descriptor_path, hint="run `brcd validate` and fix the errors it lists.",
                         exit_code=1)
+    return report.rows
+
+
+def check_row_counts(pkg: Package, con, source: dict[str, str], rows: dict[str, int]) -> None:
+    """Raise `row-count` (exit 1, nothing written) when DuckDB read another number of rows from a
+    table than validation did: a build never ships a table cut short (or grown) by a reader
+    that parses the file otherwise."""
+    for res in pkg.resources:
+        (built,) = con.execute(f"SELECT count(*) FROM {source[res.name]}").fetchone()
+        want = rows.get(res.name)
+        if built != want:
+            read = f"validation read {want}" if want is not None else "validation could not read its rows"
+            raise BrcdError("row-count", f"not built: DuckDB read {built} rows from {res.relpath}, {read}.",
+                            file=res.path, exit_code=1,
+                            hint="the file is read two ways; run `brcd fmt` to rewrite it in canonical form, then"
+                                 " `brcd validate`, and report the file if the counts still differ.")
+
+
+def row_count_mismatches(root: Path, rows: dict[str, int]) -> list[tuple[str, str]]:
+    """(file, why) for each built file of a release (`parquet/<table>.parquet`, `brcd.sqlite`)
+    whose table holds another number of rows than its CSV as validated (`rows`)."""
+    import sqlite3
+
+    import duckdb
+
+    out = []
+    for name, want in sorted(rows.items()):
+        parquet = root / PARQUET_DIR / f"{name}.parquet"
+        if parquet.is_file():
+            con = duckdb.connect(":memory:")
+            try:
+                (got,) = con.execute("SELECT count(*) FROM read_parquet(?)", [str(parquet)]).fetchone()
+            except duckdb.Error:
+                got = None
+            finally:
+                con.close()
+            if got != want:
+                out.append((f"{PARQUET_DIR}/{name}.parquet", f"holds {got} rows of {name}; its CSV holds {want}."))
+    db = root / SQLITE_NAME
+    if db.is_file():
+        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+        try:
+            for name, want in sorted(rows.items()):
+                try:
+                    (got,) = con.execute(f'SELECT count(*) FROM "{name}"').fetchone()
+                except sqlite3.Error:
+                    got = None
+                if got != want:
+                    out.append((SQLITE_NAME, f"holds {got} rows of {name}; its CSV holds {want}."))
+                    break
+        finally:
+            con.close()
+    return out
 
 
 def build(package: str | Path | Package, out_dir: Path = Path("dist"), *, force: bool = False,
@@ -142,8 +199,8 @@ def build(package: str | Path | Package, out_dir: Path = Path("dist"), *, force:
     if not force and is_fresh(pkg, out_dir, digest):
         return BuildResult(sqlite_path, duckdb_path, parquet_dir, skipped=True)
     lap("hash")
-    if validate:
-        check_valid(pkg)
+    rows = check_valid(pkg) if validate else {r.name: count_rows(r) for r in pkg.resources}
+    meta.update({f"rows:{name}": str(n) for name, n in rows.items()})
     lap("validate")
     tables, links = package_layout(pkg)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -157,6 +214,7 @@ def build(package: str | Path | Package, out_dir: Path = Path("dist"), *, force:
         tmp_duckdb = stack.enter_context(atomic_path(duckdb_path))
         tmp_parquet = {t.name: stack.enter_context(atomic_path(parquet_dir / f"{t.name}.parquet")) for t in tables}
         source = duckdb_db.write_duckdb(tmp_duckdb, con, tables, links, meta)
+        check_row_counts(pkg, con, source, rows)
         lap("duckdb")
         for t in tables:
             duckdb_db.write_parquet(tmp_parquet[t.name], con, source[t.name], {"inputs_digest": digest})

@@ -36,9 +36,6 @@ PREFETCH_BATCHES = 2
 CACHE_KIB = 131072
 INDEX_CACHE_KIB = 8192
 SIDE_CACHE_KIB = 32768
-# The second thread's niceness: it has slack, the main connection's load and indexes do not
-# (6.2 s instead of 6.7 s at 1M incidents, same CPU time).
-SIDE_NICE = 5
 BUILD_PRAGMAS = ("journal_mode=OFF", "synchronous=OFF", "locking_mode=EXCLUSIVE", "temp_store=FILE", "threads=2",
                  f"cache_size=-{CACHE_KIB}", "page_size=4096", "foreign_keys=OFF")
 
@@ -91,19 +88,6 @@ def largest_table(duck: "duckdb.DuckDBPyConnection", tables: list[TableLayout],
         if best is None or rows > most:
             best, most = t, rows
     return best
-
-
-def lower_priority(nice: int) -> None:
-    """Lower the calling thread's CPU priority (Linux schedules threads one by one; threads it
-    starts inherit the value), so that when both cores are busy the critical path runs first.
-    Best effort: elsewhere this does nothing."""
-    import os
-    import threading
-
-    try:
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), nice)
-    except (AttributeError, OSError):  # pragma: no cover - not Linux, or not permitted
-        pass
 
 
 def connect_build(path: Path, cache_kib: int = CACHE_KIB, threads: int = 2) -> tuple[Any, Any]:
@@ -234,7 +218,6 @@ def write_sqlite(path: Path, duck: "duckdb.DuckDBPyConnection", tables: list[Tab
 
         def side() -> None:
             try:
-                lower_priority(SIDE_NICE)
                 write_side(side_path, duck, others, links, main, source, side_seconds)
             except BaseException as exc:  # re-raised below, in the calling thread
                 failure.append(exc)

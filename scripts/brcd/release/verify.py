@@ -1,19 +1,22 @@
 """`brcd verify`: is a release exactly what was published, and still valid?
 
+A zip is first compared with the `SHA256SUMS` published beside it, found by its sha256 whatever
+the file is now called; nothing is unpacked unless it is the zip listed there. Its directory
+is then checked (`brcd.release.safezip`: names, types, limits) before a byte is written, and
+it is unpacked into a temporary folder. The DuckDB file released beside the zip is checked
+when present and said to be absent otherwise.
+
 Every file of a release has two independent records: `SHA256SUMS` inside the release and
 `datapackage.json` (the resources' `hash` for the CSVs, `brcd:files` for the rest); the zip
-adds a CRC per member and `DIR/SHA256SUMS` a hash of the whole zip (and of the DuckDB file
-released beside it). Comparing a file with
-both records tells which file changed: when the file matches one record and not the other,
-the damaged file is the record. Then the unpacked package is validated in full.
+adds a CRC per member. Comparing a file with both records tells which file changed: when the
+file matches one record and not the other, the damaged file is the record. Then the unpacked
+package is validated in full.
 """
 
 from __future__ import annotations
 
 import json
 import tempfile
-import zipfile
-import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,7 +24,12 @@ from brcd.digest import sha256_hex
 from brcd.errors import BrcdError
 from brcd.package import DESCRIPTOR
 from brcd.release.archive import FILES_KEY, SUMS, parse_sums
+from brcd.release.build import row_count_mismatches
+from brcd.release.safezip import Limits, extract, open_checked
 from brcd.validate import validate_package
+
+
+MAX_SUMS_BYTES = 1 << 20
 
 
 @dataclass
@@ -31,6 +39,7 @@ class VerifyReport:
     damaged: list[tuple[str, str]] = field(default_factory=list)   # (file, why)
     validation: str = ""
     valid: bool = True
+    notes: list[str] = field(default_factory=list)  # said, not failures (a renamed zip, no DuckDB file)
 
     @property
     def ok(self) -> bool:
@@ -53,54 +62,69 @@ def release_root(folder: Path) -> Path:
                     hint="pass a release zip or the folder it was unpacked into.")
 
 
-def check_outer_sums(zip_path: Path, report: VerifyReport) -> bool:
-    """Compare the zip with `SHA256SUMS` beside it, if there is one listing it. False on mismatch."""
-    sums_path = zip_path.parent / SUMS
+def check_outer_sums(zip_path: Path, report: VerifyReport, sums_path: Path | None = None) -> bool:
+    """Compare the zip (and the DuckDB file released beside it) with `SHA256SUMS`. The zip's
+    line is found by its sha256, whatever the file is now called (a browser saves a second
+    download as `brcd-0.1.0 (1).zip`). True when the zip is the one listed: only then is it
+    unpacked. A missing list is an error; an unreadable or unmatched one is reported."""
+    explicit = sums_path is not None
+    sums_path = sums_path or zip_path.parent / SUMS
     if not sums_path.is_file():
-        return True
+        open_checked(zip_path).close()  # a file that is not even a zip says so first
+        raise BrcdError("sums-missing", f"no {SUMS} {'at that path' if explicit else 'beside the zip'}: cannot "
+                        "tell whether this zip is the one published.", file=sums_path,
+                        hint=f"download {SUMS} from the same release page and put it beside the zip (or pass "
+                             f"--sums FILE); unpacking the zip and verifying the folder checks its files but "
+                             f"cannot prove the zip is the published one.")
     try:
+        if sums_path.stat().st_size > MAX_SUMS_BYTES:
+            raise ValueError(f"{sums_path.stat().st_size:,} bytes is too big for a checksum list")
         sums = parse_sums(sums_path.read_text(encoding="utf-8"), sums_path)
-    except (BrcdError, UnicodeDecodeError):
-        report.add(SUMS, f"{sums_path} is not a readable checksum list.")
-        return True
-    duckdb_name = zip_path.with_suffix(".duckdb").name  # the DuckDB file released beside the zip
-    if duckdb_name in sums:
-        if not (zip_path.parent / duckdb_name).is_file():
-            report.add(duckdb_name, f"listed in {sums_path} but missing.")
-        elif sums[duckdb_name] != sha256_hex(zip_path.parent / duckdb_name):
-            report.add(duckdb_name, f"sha256 differs from {sums_path}.")
-    if zip_path.name in sums and sums[zip_path.name] != sha256_hex(zip_path):
-        report.add(zip_path.name, f"sha256 differs from {sums_path}.")
+    except (BrcdError, UnicodeDecodeError, ValueError) as exc:
+        report.add(SUMS, f"{sums_path} is not a checksum list ({getattr(exc, 'message', exc)}).")
         return False
+    digest = sha256_hex(zip_path)
+    zips = {name: value for name, value in sums.items() if name.endswith(".zip")}
+    matches = [name for name, value in zips.items() if value == digest]
+    if not matches:
+        if zip_path.name in zips:
+            why = f"sha256 differs from its line in {sums_path}."
+        elif len(zips) == 1:
+            why = f"sha256 differs from that of {next(iter(zips))}, the zip {sums_path} lists."
+        elif zips:
+            why = f"sha256 matches none of the {len(zips)} zips {sums_path} lists ({', '.join(sorted(zips))})."
+        else:
+            why = f"{sums_path} lists no zip."
+        report.add(zip_path.name, why)
+        return False
+    listed = zip_path.name if zip_path.name in matches else matches[0]
+    if listed != zip_path.name:
+        report.notes.append(f"{zip_path.name} is {listed} of {sums_path}, renamed.")
+    check_duckdb(zip_path, listed, sums, sums_path, report)
     return True
 
 
-def extract(zip_path: Path, dest: Path, report: VerifyReport) -> Path | None:
-    """Unpack every member (CRC-checked); a damaged member is reported by name."""
-    try:
-        zf = zipfile.ZipFile(zip_path)
-    except (zipfile.BadZipFile, OSError) as exc:
-        if report.damaged:  # the outer checksum already named the zip
-            report.add(zip_path.name, f"cannot be opened as a zip ({exc}).")
-            return None
-        raise BrcdError("corrupt-zip", f"not a readable zip file ({exc}).", file=zip_path,
-                        hint="download the release again.") from None
-    with zf:
-        for info in zf.infolist():
-            name = info.filename
-            target = (dest / name).resolve()
-            if info.is_dir():
-                continue
-            if not str(target).startswith(str(dest.resolve()) + "/"):
-                report.add(name, "zip member points outside the release folder.")
-                continue
-            target.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                with zf.open(info) as src, target.open("wb") as out:
-                    while chunk := src.read(1 << 20):
-                        out.write(chunk)
-            except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError) as exc:
-                report.add(name.split("/", 1)[-1], f"damaged inside {zip_path.name} ({exc}).")
+def check_duckdb(zip_path: Path, listed: str, sums: dict[str, str], sums_path: Path, report: VerifyReport) -> None:
+    """The DuckDB file released beside the zip is optional: checked when present, said when absent."""
+    name = listed.removesuffix(".zip") + ".duckdb"
+    candidates = [zip_path.parent / name, zip_path.with_suffix(".duckdb")]
+    present = next((p for p in candidates if p.is_file()), None)
+    if present is None:
+        if name in sums:
+            report.notes.append(f"{name} (listed in {sums_path.name}) is not beside the zip: not checked. It is "
+                                "optional: the zip holds the same data as CSV, SQLite and Parquet.")
+        return
+    if name not in sums:
+        report.add(present.name, f"is not listed in {sums_path}.")
+    elif sums[name] != sha256_hex(present):
+        report.add(present.name, f"sha256 differs from the line for {name} in {sums_path}.")
+
+
+def unpack(zip_path: Path, dest: Path, report: VerifyReport, limits: Limits) -> Path | None:
+    """Unpack a zip that passed `open_checked`; a damaged member is reported by its path in the release."""
+    with open_checked(zip_path, limits) as zf:
+        for name, why in extract(zf, dest, limits):
+            report.add(name.split("/", 1)[-1], f"damaged inside {zip_path.name} ({why}).")
     try:
         return release_root(dest)
     except BrcdError:
@@ -166,27 +190,30 @@ def check_validity(root: Path, report: VerifyReport) -> None:
     result = validate_package(root / DESCRIPTOR, max_errors=20)
     report.valid = result.valid
     report.validation = result.summary()
+    for name, why in row_count_mismatches(root, result.rows):  # a built table cut short is no release
+        report.add(name, why)
 
 
-def verify(path: str | Path) -> VerifyReport:
-    """Verify a release zip or an unpacked release folder."""
+def verify(path: str | Path, *, sums: str | Path | None = None, limits: Limits = Limits()) -> VerifyReport:
+    """Verify a release zip (against `sums`, default the `SHA256SUMS` beside it) or an
+    unpacked release folder."""
     path = Path(path)
     report = VerifyReport(path)
     if not path.exists():
         raise BrcdError("file-missing", "no such release.", file=path, hint="pass a release zip or its unpacked folder.")
+    if path.is_dir():
+        root = release_root(path)
+        check_files(root, report)
+        if not report.damaged:
+            check_validity(root, report)
+        return report
+    if not check_outer_sums(path, report, Path(sums) if sums is not None else None):
+        return report  # nothing is unpacked from a zip that is not the one listed
     with tempfile.TemporaryDirectory(prefix="brcd-verify-") as tmp:
-        if path.is_file():
-            zip_ok = check_outer_sums(path, report)
-            root = extract(path, Path(tmp), report)
-            if root is None:
-                return report
-            check_files(root, report)
-            if not zip_ok and len(report.damaged) > 1:
-                # The zip's own checksum failed and a member is named: the member says more.
-                report.damaged = [d for d in report.damaged if d[0] != path.name] + [d for d in report.damaged if d[0] == path.name]
-        else:
-            root = release_root(path)
-            check_files(root, report)
+        root = unpack(path, Path(tmp), report, limits)
+        if root is None:
+            return report
+        check_files(root, report)
         if not report.damaged:
             check_validity(root, report)
     return report

@@ -102,6 +102,34 @@ async def _latest(datasette, name: str, db, tables: list[str]) -> str | None:
     return latest
 
 
+COVERAGE_QUERY = "coverage_by_year"
+
+
+def _whole_year(row: dict) -> bool:
+    start, end = str(row.get("period_start") or ""), str(row.get("period_end") or "")
+    return start[:4] == end[:4] and start[5:10] == "01-01" and end[5:10] == "12-31"
+
+
+async def _coverage(datasette, name: str, queries: dict) -> list[dict]:
+    """What share of the known death tolls the data holds: for each published yearly count of
+    deaths in Balochistan (the `coverage_by_year` stored query, which counts each event once),
+    BRCD's own sum beside it. Empty when the package has no such query or figures."""
+    query = queries.get(COVERAGE_QUERY)
+    if not query:
+        return []
+    try:
+        result = await datasette.execute(name, query["sql"], {"year": ""})
+    except Exception:  # noqa: BLE001 - a package without published_totals has nothing to say here
+        return []
+    rows = [dict(zip(result.columns, row)) for row in result.rows]
+    lines = [r for r in rows if r.get("measure") == "deaths" and r.get("area") == "Balochistan"
+             and not r.get("actor_id") and _whole_year(r) and r.get("published_value")]
+    lines.sort(key=lambda r: (str(r["year"]), -int(r["published_value"])), reverse=True)
+    return [{"year": r["year"], "publisher": r.get("publisher") or r.get("publisher_id"),
+             "published": int(r["published_value"]), "recorded": int(r.get("brcd_value") or 0),
+             "events": int(r.get("brcd_events") or 0)} for r in lines]
+
+
 async def home_context(datasette, request) -> dict:
     cfg = _config(datasette)
     name = cfg.get("database", "brcd")
@@ -117,6 +145,8 @@ async def home_context(datasette, request) -> dict:
         "build": {},
         "version": about.get("version"),
         "as_of": None,
+        "coverage": [],
+        "coverage_url": None,
     }
     if name not in datasette.databases:
         return out
@@ -138,7 +168,10 @@ async def home_context(datasette, request) -> dict:
             "url": datasette.urls.table(name, table),
         })
     actor = request.actor if request else None
-    for qname, query in (await datasette.get_canned_queries(name, actor)).items():
+    canned = await datasette.get_canned_queries(name, actor)
+    out["coverage"] = await _coverage(datasette, name, canned)
+    out["coverage_url"] = datasette.urls.table(name, COVERAGE_QUERY) if COVERAGE_QUERY in canned else None
+    for qname, query in canned.items():
         url = datasette.urls.table(name, qname)
         defaults = query.get("brcd_defaults") or {}
         if defaults:

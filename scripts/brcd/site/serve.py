@@ -198,34 +198,6 @@ def _raise_stop(signum, frame):  # pragma: no cover - exercised through a subpro
     raise _Stop()
 
 
-def _h11_nodelay():
-    from uvicorn.protocols.http.h11_impl import H11Protocol
-
-    class H11NoDelay(H11Protocol):
-        """uvicorn's h11 protocol with TCP_NODELAY on every connection. With several workers
-        uvicorn binds the socket itself with protocol 0, so asyncio does not set TCP_NODELAY on
-        accepted connections, and each keep-alive response waits ~40 ms for a delayed ACK."""
-
-        def connection_made(self, transport) -> None:
-            sock = transport.get_extra_info("socket")
-            if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
-                try:
-                    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-                except OSError:  # pragma: no cover - not a TCP socket after all
-                    pass
-            super().connection_made(transport)
-
-    return H11NoDelay
-
-
-def __getattr__(name: str):
-    # `brcd.site.serve:H11NoDelay`, imported by uvicorn in each worker; built lazily so that importing
-    # this module does not import uvicorn.
-    if name == "H11NoDelay":
-        return _h11_nodelay()
-    raise AttributeError(name)
-
-
 def default_workers() -> int:
     return max(1, min(os.cpu_count() or 1, 4))
 
@@ -246,7 +218,7 @@ def run_site(files: SiteFiles, host: str, port: int, workers: int) -> None:
     previous = signal.signal(signal.SIGTERM, _raise_stop)
     try:
         uvicorn.run("brcd.site.serve:make_app", factory=True, host=host, port=port, workers=workers,
-                    http="brcd.site.serve:H11NoDelay", log_level="info", lifespan="on")
+                    http="brcd.site.nodelay:H11NoDelay", log_level="info", lifespan="on")
     except (KeyboardInterrupt, _Stop):
         pass
     finally:

@@ -1,14 +1,14 @@
 """`validate_package`: every rule of `brcd validate` over a whole package, in one report.
 
 Order of work: what brcd does not read exactly as the spec says is refused first (`support`,
-exit 2); the descriptor against the Data Package profile (`descriptor`, in a forked helper
-when run from the CLI); then, table by table (the smallest first), the file itself
-(`structure`), its rows slice by slice (`records`: blank and ragged rows with their physical
-lines), each slice's cells (`cells`: missing values, types, formulas, stray spaces) and its
-generated pandera model (`models`: the schema's constraints and its declared row rules of
-`checks`); then the keys between tables (`keys`) and the rules that read other rows
-(`checks.check_rules`), on the columns kept from every slice; last the `bytes`/`hash` of each
-file, hashed in a thread meanwhile. Only a package that cannot be read at all raises (`BrcdError`,
+exit 2); the descriptor against the Data Package profile (`descriptor`, in this process); then,
+table by table (the smallest first), the file itself (`structure`), its rows slice by slice
+(`records`: blank and ragged rows with their physical lines), each slice's cells (`cells`:
+missing values, types, formulas, stray spaces, control characters) and its generated pandera
+model (`models`: the schema's constraints and its declared row rules of `checks`); then the keys
+between tables (`keys`) and the rules that read other rows (`checks.check_rules`), on the columns
+kept from every slice; last the `bytes`/`hash` of each file, hashed in a thread meanwhile. Only
+a package that cannot be read at all raises (`BrcdError`,
 exit 2); every problem in the data is an `Issue` of the returned `Report`, counted in full
 even when `max_errors` shortens the list (`collector`).
 """
@@ -39,8 +39,10 @@ __all__ = ["validate_package"]
 
 _IMPORTING: dict = {}  # module -> the thread importing it (`_import_soon`)
 
-def validate_package(package: "str | Path | Package | None", *, max_errors: int | None = None) -> Report:
-    """Validate a package (a datapackage.json path, its folder or a loaded Package)."""
+def validate_package(package: "str | Path | Package | None", *, max_errors: int | None = None,
+                     exact_reader: bool = False) -> Report:
+    """Validate a package (a datapackage.json path, its folder or a loaded Package).
+    `exact_reader`: read every table with the exact CSV reader (to test the fast one against)."""
 
     pkg = package if isinstance(package, Package) else load_package(package)
     refuse_unsupported(pkg)  # a feature it does not read as the spec says: one error, exit 2
@@ -52,7 +54,7 @@ def validate_package(package: "str | Path | Package | None", *, max_errors: int 
     typed: dict[str, pl.DataFrame] = {}  # table -> the typed columns the rules read after reading
     # every file is read and its first slice begun before any rows are checked, in the order
     # of `_check_order`: small tables are checked while the big ones are being parsed
-    read = [(res, read_table(res, out, digests)) for res in _check_order(pkg.resources)]
+    read = [(res, read_table(res, out, digests, exact=exact_reader)) for res in _check_order(pkg.resources)]
     for _, table in read:  # each table's first slice is parsed while the tables before it are checked
         if table is not None:
             table.start(out.limit)
@@ -65,7 +67,9 @@ def validate_package(package: "str | Path | Package | None", *, max_errors: int 
     _check_row_counts(pkg, tables, out)
     check_hashes(pkg, out, {name: fut.result() for name, fut in digests.items()})
     finish_profile_check(out)
-    return out.report()
+    report = out.report()
+    report.rows = {name: len(table.lines) for name, table in tables.items() if table is not None}
+    return report
 
 
 def _check_row_counts(package: Package, tables: "dict[str, Table | None]", out) -> None:

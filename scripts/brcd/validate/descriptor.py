@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import os
-import sys
-import threading
 from typing import TYPE_CHECKING, Callable
 
 from brcd.digest import crlf_explains
@@ -22,40 +19,14 @@ DESCRIPTOR = "datapackage.json"
 
 
 def start_profile_check(package: "Package") -> Callable[[Collector], None]:
-    """Start checking the descriptor (schemas inlined, so no file is read) against the profile;
-    return the function that adds its issues to the report. From a fresh process (the CLI) the
-    check runs in a forked child, so importing frictionless overlaps with the table checks."""
+    """Check the descriptor (schemas inlined, so no file is read) against the profile; return
+    the function that adds its issues to the report. (A forked child that overlapped importing
+    frictionless with the table checks gained nothing measurable at 1M rows: docs/performance.md.)"""
     descriptor = copy.deepcopy(package.descriptor)
     for res, loaded in zip(descriptor.get("resources", []), package.resources):
         res["schema"] = loaded.schema
-    fresh = "polars" not in sys.modules and threading.active_count() == 1
-    if not (fresh and hasattr(os, "fork")):
-        errors = profile_errors(descriptor)
-        return lambda out: _record(errors, out)
-    import multiprocessing
-
-    ctx = multiprocessing.get_context("fork")
-    receive, send = ctx.Pipe(duplex=False)
-    child = ctx.Process(target=_child, args=(descriptor, send), daemon=True)
-    child.start()
-    send.close()
-
-    def finish(out: Collector) -> None:
-        try:
-            errors = receive.recv()
-        except (EOFError, OSError):  # the child died: check here instead
-            errors = profile_errors(descriptor)
-        child.join()
-        _record(errors, out)
-
-    return finish
-
-
-def _child(descriptor: dict, send) -> None:  # pragma: no cover - runs in the forked process
-    try:
-        send.send(profile_errors(descriptor))
-    finally:
-        send.close()
+    errors = profile_errors(descriptor)
+    return lambda out: _record(errors, out)
 
 
 def profile_errors(descriptor: dict) -> list[tuple[str, str]]:

@@ -103,7 +103,7 @@ def rule_check(rule: Binding, sink: dict[str, dict]) -> "pa.Check":
         masks = rule.rule.check(rule, df)
         sink[rule.code] = masks
         failed = pl.select(pl.any_horizontal(list(masks.values()))).to_series() if masks \
-            else pl.Series([False] * df.height)
+            else pl.Series([False] * df.height, dtype=pl.Boolean)  # typed: an empty table has no rows to infer from
         return pl.LazyFrame({"ok": ~failed})
 
     return pa.Check(passes, name=rule.code, error=f"{RULE_TAG}{rule.code}")

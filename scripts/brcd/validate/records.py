@@ -21,6 +21,8 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
+import unicodedata
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterator
@@ -69,7 +71,8 @@ class Slice:
     per row its physical line, its cell count as written (0 an empty line, -1 unreadable) and
     whether it spans several lines (a quoted cell holds a newline); `empty` marks rows whose
     cells are all empty when the reader knows (else None); `issues` are the slice's
-    `encoding-error`s, `found` their number (more than listed when the list was cut)."""
+    `encoding-error`s, `found` their number (more than listed when the list was cut);
+    `controls` is False when the reader knows no cell holds a control character."""
 
     offset: int
     frame: "pl.DataFrame"
@@ -79,6 +82,7 @@ class Slice:
     empty: np.ndarray | None = None
     issues: list[Issue] = field(default_factory=list)
     found: int = 0
+    controls: bool = True
 
 
 @dataclass
@@ -127,6 +131,8 @@ class Table:
             if part.found:
                 out.add_many(part.found, part.issues)
             report_rows(self, out, part.empty)
+            if part.controls:
+                report_controls(self, out)
             yield part.frame
 
     def start(self, limit: int | None) -> None:
@@ -312,14 +318,16 @@ def _field_of(prefix: bytes, resource: "Resource", issue: Issue) -> None:
         issue.column = commas + 1
 
 
-def _lines(block: memoryview, last: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _lines(block: memoryview, last: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Per complete line of `block` (the final line without its newline counts only when the
     block ends the file): the byte offset of its start, its length without the newline, its
-    number of quote bytes, and how many of those are not where quoting puts them (`block`
+    number of quote bytes, how many of those are not where quoting puts them (`block`
     starts a record, so its odd quotes open a cell, right after a comma or a line end, and
-    its even ones close it, right before one). A line whose quotes are all in place has no
-    quote inside a cell (that would be written `""`). Scanned a megabyte at a time, so the
-    comparisons stay in cache and need no fresh memory."""
+    its even ones close it, right before one), and how many of those are not a doubled
+    quote inside a quoted cell either (`""`, a close and an open side by side): a quote
+    the csv module may read otherwise (literally, in a cell not quoted) or refuse (a
+    `csv-error`). A line whose quotes are all in place has no quote inside a cell. Scanned
+    a megabyte at a time, so the comparisons stay in cache and need no fresh memory."""
     a = np.frombuffer(block, dtype=np.uint8)
     ends, quotes = [], []
     for pos in range(0, len(a), SCAN_CHUNK):
@@ -338,6 +346,7 @@ def _lines(block: memoryview, last: bool) -> tuple[np.ndarray, np.ndarray, np.nd
     n = len(ends)
     q = np.zeros(n, dtype=np.int64)
     astray = np.zeros(n, dtype=np.int64)
+    suspect = astray
     if len(quotes):
         at = np.searchsorted(ends, quotes)
         q = np.bincount(at, minlength=n + 1)[:n].astype(np.int64)
@@ -345,10 +354,19 @@ def _lines(block: memoryview, last: bool) -> tuple[np.ndarray, np.ndarray, np.nd
         after = a[np.minimum(quotes + 1, len(a) - 1)]
         opens = (quotes == 0) | (before == 44) | (before == 10)
         closes = (after == 44) | (after == 10) | ((quotes == len(a) - 1) & last)
-        wrong = np.flatnonzero(np.where(np.arange(len(quotes)) % 2 == 0, ~opens, ~closes))
-        if len(wrong):
+        odd = np.arange(len(quotes)) % 2 == 1
+        wrong = np.where(odd, ~closes, ~opens)
+        if wrong.any():
             astray = np.bincount(at[wrong], minlength=n + 1)[:n].astype(np.int64)
-    return starts, (ends - starts).astype(np.int64), q, astray
+            # a doubled quote: a close (odd index) with the next quote right after it
+            pair = odd[:-1] & (np.diff(quotes) == 1)
+            doubled = np.zeros(len(quotes), dtype=bool)
+            doubled[:-1] |= pair
+            doubled[1:] |= pair
+            odd_ones = np.flatnonzero(wrong & ~doubled)
+            suspect = np.bincount(at[odd_ones], minlength=n + 1)[:n].astype(np.int64) if len(odd_ones) else \
+                np.zeros(n, dtype=np.int64)
+    return starts, (ends - starts).astype(np.int64), q, astray, suspect
 
 
 def read_fast(raw: "bytes | FileSlices", resource: "Resource") -> Table | None:
@@ -364,6 +382,7 @@ def read_fast(raw: "bytes | FileSlices", resource: "Resource") -> Table | None:
             while pos < len(raw):
                 block, last, found_lines = _block(read, pos, len(raw))
                 part = _slice(block, last, found_lines, line, offset, header=not pos, resource=resource, limit=limit)
+                block = None  # the reader's buffer may grow on the next read: no view of it may be held
                 if part is None:  # the file ended before its size said (cut short meanwhile)
                     break
                 stop, lines, part = part
@@ -383,7 +402,9 @@ def read_fast(raw: "bytes | FileSlices", resource: "Resource") -> Table | None:
 
 def _block(read: Callable[[int, int], memoryview], pos: int, size: int) -> tuple[memoryview, bool, tuple]:
     """About `CHUNK_BYTES` from `pos`, more when that holds no whole record; whether it ends
-    the file; its `_lines`."""
+    the file; its `_lines`. A record longer than the block with a quote out of place (a
+    stray quote would make the rest of the file one record) is left to the exact reader
+    (`Fallback`), not read into memory to the end of the file."""
     want = CHUNK_BYTES
     while True:
         block = read(pos, want)
@@ -392,6 +413,8 @@ def _block(read: Callable[[int, int], memoryview], pos: int, size: int) -> tuple
         if last or (np.cumsum(found[2]) % 2 == 0).any():
             return block, last, found
         block = None  # the reader's buffer may have to grow: no view of it may be held
+        if found[4].any():
+            raise Fallback("a quote out of place opens a record longer than a slice")
         want *= 2
 
 
@@ -401,22 +424,36 @@ def _slice(block: memoryview, last: bool, found_lines: tuple, line: int, offset:
     and lines they take, their `Slice`, None when only the header was there), or None when
     `block` is empty. `found_lines`: its `_lines`; `line`: the file's line at the start of
     `block`; `offset`: the row there."""
-    starts, length, q, astray = found_lines
+    starts, length, q, astray, suspect = found_lines
     if not len(starts):
         return None
     ends = np.cumsum(q) % 2 == 0
+    if last and not ends[-1]:
+        raise Fallback("a quoted cell is still open where the file ends")  # a csv-error
     take = len(starts) if last else int(np.flatnonzero(ends)[-1]) + 1  # lines of whole records
-    starts, length, q, astray, ends = starts[:take], length[:take], q[:take], astray[:take], ends[:take]
+    starts, length, q, astray, suspect, ends = \
+        starts[:take], length[:take], q[:take], astray[:take], suspect[:take], ends[:take]
     stop = min(len(block), int(starts[-1] + length[-1]) + 1)
     rec = np.concatenate([[0], np.cumsum(ends)[:-1]])  # record of each line
     first = np.flatnonzero(np.diff(rec, prepend=-1))  # first line of each record
     per = np.diff(np.append(first, take))  # lines of each record
     begin = 1 if header else 0
     rows = len(first) - begin
+    rec_suspect = np.bincount(rec, weights=suspect).astype(np.int64)
+    if header and rec_suspect[0]:
+        raise Fallback("a quote out of place in the header")
     if not rows:
         return stop, take, None
-    lo = int(starts[first[begin]])
-    frame, found, issues, bad = _parse_slice(bytes(block[lo: stop]), line + int(first[begin]), resource, limit)
+    data = bytes(block[int(starts[first[begin]]): stop])
+    first_line = line + int(first[begin])
+    lines, spans = line + first[begin:].astype(np.int64), per[begin:] > 1
+    # a quote out of place, or a BOM at the slice's start (which polars would drop): the slice
+    # is read by the csv module
+    if rec_suspect[begin:].any() or data.startswith(codecs.BOM_UTF8):
+        found, issues, _ = scan_utf8(data, first_line, resource, limit) if not data.isascii() else (0, [], [])
+        frame, cells = _csv_slice(data, resource.field_names, per[begin:])
+        return stop, take, Slice(offset, frame, lines, cells, spans, None, issues, found)
+    frame, found, issues, bad = _parse_slice(data, first_line, resource, limit)
     if found:  # the lines holding bytes that are not UTF-8 were read with them replaced
         length = length.copy()
         length[np.asarray([at for at, _ in bad], dtype=np.int64) + int(first[begin])] = [n for _, n in bad]
@@ -426,8 +463,74 @@ def _slice(block: memoryview, last: bool, found_lines: tuple, line: int, offset:
     rec_q = np.bincount(rec, weights=q).astype(np.int64)[begin:]
     rec_astray = np.bincount(rec, weights=astray).astype(np.int64)[begin:]
     cells, empty = _cell_counts(frame, resource.field_names, rec_len, rec_q, rec_astray)
-    return stop, take, Slice(offset, frame, line + first[begin:].astype(np.int64), cells, per[begin:] > 1,
-                             empty, issues, found)
+    return stop, take, Slice(offset, frame, lines, cells, spans, empty, issues, found,
+                             controls=_may_hold_controls(data))
+
+
+def _csv_slice(data: bytes, names: list[str], per: np.ndarray) -> tuple["pl.DataFrame", np.ndarray]:
+    """The records of `data` read by the csv module, as the exact reader reads them (a quote
+    out of place may be read literally, in a cell not quoted, where polars may read it
+    otherwise): (frame, cell counts). Unless the csv module finds the same records, each
+    taking the lines in `per`, the file is the exact reader's (`Fallback`: a stray quote
+    joins or splits records otherwise, or is a `csv-error`)."""
+    reader = csv.reader(exact_lines(data), strict=True)
+    rows, ends = [], []
+    try:
+        for rec in reader:
+            rows.append(rec)
+            ends.append(reader.line_num)
+    except csv.Error:
+        raise Fallback("quoting the csv module refuses") from None
+    if ends != np.cumsum(per).tolist():
+        raise Fallback("a stray quote: the csv module reads other records")
+    cells = np.minimum(np.asarray([len(r) for r in rows], dtype=np.int64), len(names) + 1)
+    return string_frame(rows, names), cells
+
+
+# Control characters in text: C0 but tab and newline (a CR is a line-ending issue), DEL, C1,
+# and the bidirectional embeddings, overrides and isolates that reorder what a reader sees
+# ("Trojan Source"). The bytes of the slice are looked at first (most slices hold none).
+CONTROL_RE = r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]"
+CONTROL_NAMES = {0: "NUL", 7: "BEL", 8: "backspace", 0x0B: "vertical tab", 0x0C: "form feed", 0x1B: "ESC",
+                 0x7F: "DEL"}
+_LEADS = bytes(range(0, 9)) + bytes(range(11, 32)) + b"\x7f\xc2\xe2"  # C0, DEL; C1 and bidi start \xc2, \xe2
+_NOT_LEADS = bytes(sorted(set(range(256)) - set(_LEADS)))
+_C1_OR_BIDI = re.compile(rb"\xc2[\x80-\x9f]|\xe2(?:\x80[\xaa-\xae]|\x81[\xa6-\xa9])")
+
+
+def _may_hold_controls(data: bytes) -> bool:
+    leads = data.translate(None, _NOT_LEADS)
+    if not leads:
+        return False
+    return bool(leads.translate(None, b"\xc2\xe2")) or _C1_OR_BIDI.search(data) is not None
+
+
+def describe_control(text: str) -> str:
+    """The first control character of `text` (`CONTROL_RE`), named, with its position."""
+    m = re.search(CONTROL_RE, text)
+    if m is None:  # pragma: no cover - called for cells that hold one
+        return "a control character"
+    ch = m.group()
+    name = CONTROL_NAMES.get(ord(ch)) or unicodedata.name(ch, "") or "a control character"
+    return f"U+{ord(ch):04X} ({name}) at character {m.start() + 1}"
+
+
+def report_controls(table: Table, out: Collector) -> None:
+    """`control-character`: text cells of the current slice holding a control character
+    (`CONTROL_RE`; tab and newline are text). Cells of other types fail their type."""
+    import polars as pl
+
+    frame = table.frame
+    names = [f["name"] for f in table.resource.fields if f.get("type", "string") in ("string", "any")]
+    if not names or not frame.height:
+        return
+    hits = frame.select(pl.col(n).str.contains(CONTROL_RE).fill_null(False) for n in names)
+    for name in names:
+        rows = np.flatnonzero(hits[name].to_numpy())
+        out.add_rows(len(rows), rows, lambda r, name=name: table.issue(
+            "control-character", r, name,
+            f"{frame[name][r]!r} holds {describe_control(frame[name][r])}, a control character"
+            " that is invisible or changes how the text around it is shown.", frame[name][r]))
 
 
 def _parse_slice(data: bytes, first_line: int, resource: "Resource",
@@ -468,8 +571,13 @@ def _replaced(data: bytes, spans: list[tuple[int, int, int]]) -> tuple[bytes, li
 def _parse(data: bytes, dtypes: dict) -> "pl.DataFrame":
     import polars as pl
 
-    return pl.read_csv(data, has_header=False, schema=dtypes, missing_columns="insert", extra_columns="ignore",
-                       truncate_ragged_lines=True)
+    frame = pl.read_csv(data, has_header=False, schema=dtypes, missing_columns="insert", extra_columns="ignore",
+                        truncate_ragged_lines=True)
+    # a quoted empty cell (`""`) is read as "": it is an empty cell (null), as the csv module
+    # reads it (cheaper than polars' null_values, which compares every cell as it parses)
+    quoted = frame.select((pl.col(n).str.len_bytes() == 0).any() for n in frame.columns).row(0)
+    empty = [n for n, any_empty in zip(frame.columns, quoted) if any_empty]
+    return frame.with_columns(pl.when(pl.col(n) != "").then(pl.col(n)).alias(n) for n in empty) if empty else frame
 
 
 def _cell_counts(frame: "pl.DataFrame", names: list[str], rec_len: np.ndarray, rec_q: np.ndarray,
@@ -495,46 +603,78 @@ def _cell_counts(frame: "pl.DataFrame", names: list[str], rec_len: np.ndarray, r
     return cells, content == 0
 
 
-def read_exact(raw: bytes, resource: "Resource", out: Collector) -> Table:
+def exact_lines(raw: bytes) -> Iterator[str]:
+    """The lines the exact reader parses, one at a time (the csv module asks for more while a
+    quoted cell is open): bytes that are not UTF-8 replaced (U+FFFD), CRLF read as LF. Lines
+    are counted at "\n"; a lone "\r" (reported with the line endings) must not end a record
+    for the csv module either, so it stands in a cell as U+FFFD."""
+    for line in io.BytesIO(raw):
+        text = line.decode("utf-8", errors="replace")
+        yield text.replace("\r\n", "\n").replace("\r", "\ufffd") if "\r" in text else text
+
+
+def string_frame(rows: list[list[str]], names: list[str]) -> "pl.DataFrame":
+    """Records read by the csv module as a frame of strings: cut or padded to the header's
+    width, an empty cell null."""
     import polars as pl
 
-    names = resource.field_names
-    # lines are counted at "\n"; a lone "\r" (reported with the line endings) must not end a
-    # record for the csv module either, so it stands in a cell as U+FFFD
-    text = raw.decode("utf-8", errors="replace").replace("\r\n", "\n").replace("\r", "\ufffd")
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    rows: list[list[str]] = []
-    lines: list[int] = []
-    cells: list[int] = []
-    start = 1
-    bad_quotes, shown = 0, []
-    while True:
-        try:
-            rec = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            bad_quotes += 1
-            if out.limit is None or len(shown) < out.limit:
-                shown.append(Issue("csv-error", resource.name, resource.relpath, line=start, row=len(rows),
-                                   message=f"the row cannot be read as CSV ({exc}); a quoted cell must end with a"
-                                           " quote followed by a comma or the line end."))
-            rec = None
-        rows.append(rec or [])
-        lines.append(start)
-        cells.append(-1 if rec is None else len(rec))
-        start = reader.line_num + 1
-    out.add_many(bad_quotes, shown)
     width = len(names)
-    padded = [(r + [""] * width)[:width] for r in rows[1:]]
+    padded = [(r + [""] * width)[:width] for r in rows]
     cols = list(zip(*padded)) if padded else [() for _ in names]
-    frame = pl.DataFrame({n: pl.Series(n, list(c), dtype=pl.Utf8) for n, c in zip(names, cols)}) \
-        .with_columns(pl.when(pl.col(n) == "").then(None).otherwise(pl.col(n)).alias(n) for n in names) \
-        .cast(schema(resource))
-    counts = np.asarray(cells[1:], dtype=np.int64)
-    starts = np.asarray(lines[1:] + [start], dtype=np.int64)
-    part = Slice(0, frame, starts[:-1], counts, np.diff(starts) > 1)
-    return Table(resource, source=lambda limit: iter([part]))
+    return pl.DataFrame({n: pl.Series(n, list(c), dtype=pl.Utf8) for n, c in zip(names, cols)}) \
+        .with_columns(pl.when(pl.col(n) == "").then(None).otherwise(pl.col(n)).alias(n) for n in names)
+
+
+EXACT_ROWS = 100_000  # rows per slice of the exact reader
+
+
+def read_exact(raw: bytes, resource: "Resource") -> Table:
+    """The exact reader: Python's csv module, strict quoting, a slice of `EXACT_ROWS` rows at
+    a time (a big file with a stray quote is read without a Python string per cell of the
+    whole table); a record it cannot read is a `csv-error` at its first line."""
+    names = resource.field_names
+
+    def source(limit: int | None) -> Iterator[Slice]:
+        reader = csv.reader(exact_lines(raw), strict=True)
+        start, offset, header = 1, 0, True
+        rows: list[list[str]] = []
+        lines: list[int] = []
+        cells: list[int] = []
+        bad, shown = 0, []
+
+        def part(end: int) -> Slice:
+            starts = np.asarray(lines + [end], dtype=np.int64)
+            return Slice(offset, string_frame(rows, names), starts[:-1], np.asarray(cells, dtype=np.int64),
+                         np.diff(starts) > 1, None, shown, bad)
+
+        while True:
+            try:
+                rec = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as exc:
+                bad += 1
+                if limit is None or len(shown) < limit:
+                    shown.append(Issue("csv-error", resource.name, resource.relpath, line=start,
+                                       row=offset + len(rows) + (0 if header else 1),
+                                       message=f"the row cannot be read as CSV ({exc}); a quoted cell must end with"
+                                               " a quote followed by a comma or the line end."))
+                rec = None
+            if header:  # checked already (`structure`)
+                header = False
+            else:
+                rows.append(rec or [])
+                lines.append(start)
+                cells.append(-1 if rec is None else len(rec))
+            start = reader.line_num + 1
+            if len(rows) == EXACT_ROWS:
+                yield part(start)
+                offset += len(rows)
+                rows, lines, cells, bad, shown = [], [], [], 0, []
+        if rows or not offset:
+            yield part(start)
+
+    return Table(resource, source=source)
 
 
 def report_rows(table: Table, out: Collector, empty: np.ndarray | None = None) -> None:

@@ -7,16 +7,16 @@ from __future__ import annotations
 
 import codecs
 import csv
-import io
 import os
 import re
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from brcd.digest import bytes_digest, file_digest
+from brcd.fsutil import open_regular
 from brcd.report import Issue
 from brcd.validate.collector import Collector
-from brcd.validate.records import FileSlices, Table, read_exact, read_fast, scan_utf8
+from brcd.validate.records import Fallback, FileSlices, Table, exact_lines, read_exact, read_fast, scan_utf8
 
 if TYPE_CHECKING:  # pragma: no cover
     from pathlib import Path
@@ -24,7 +24,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from brcd.package import Resource
 
 BOM = codecs.BOM_UTF8
-HEAD = 1 << 16
+HEAD = 1 << 20  # a header longer than this cannot be read (csv-error)
 STREAM_BYTES = 32 << 20
 EMPTY = re.compile(rb"[\r\n]*\Z")
 LONE_CR = re.compile(rb"\r(?!\n)")
@@ -35,11 +35,13 @@ def _digest(raw: "bytes | FileSlices") -> tuple[int, str]:
     return bytes_digest(raw) if isinstance(raw, bytes) else file_digest(raw.path)
 
 
-def read_table(resource: "Resource", out: Collector, digests: dict | None = None) -> Table | None:
+def read_table(resource: "Resource", out: Collector, digests: dict | None = None, *,
+               exact: bool = False) -> Table | None:
     """Check the file and return its `Table` (rows come from `Table.chunks`), or None when the
     file cannot be read or its header does not match the schema (its cells are not checked
     then: the columns would be misread).
     `digests` receives resource name -> future of (size, "sha256:<hex>"), hashed in a thread.
+    `exact`: read the rows with the exact reader only (the fast one is tested against it).
 
     A file of `STREAM_BYTES` or more is not held whole: its head is checked here and its rows
     are read a slice at a time, each slice checked for carriage returns and bytes that are
@@ -65,6 +67,8 @@ def read_table(resource: "Resource", out: Collector, digests: dict | None = None
         if not _check_header(head, resource, out):
             _check_encoding(_whole(raw), resource, out)
             return None
+        if exact:
+            return _exact(_whole(raw), resource, out, line_endings=True)
         table = read_fast(raw, resource)
         table.fallback = lambda out: _exact(_whole(raw), resource, out, line_endings=True)
         return table
@@ -80,7 +84,7 @@ def read_table(resource: "Resource", out: Collector, digests: dict | None = None
     if not _check_header(raw, resource, out):
         _check_encoding(raw, resource, out)
         return None
-    table = read_fast(raw, resource)  # reports bytes that are not UTF-8 itself, slice by slice
+    table = None if exact else read_fast(raw, resource)  # reports bytes that are not UTF-8 itself, slice by slice
     if table is None:
         return _exact(raw, resource, out)
     table.fallback = lambda out: _exact(raw, resource, out)
@@ -92,13 +96,13 @@ def _exact(raw: bytes, resource: "Resource", out: Collector, line_endings: bool 
     if line_endings and raw.find(b"\r") >= 0:
         _check_line_endings(raw, resource, out)
     _check_encoding(raw, resource, out)
-    return read_exact(raw, resource, out)
+    return read_exact(raw, resource)
 
 
 def open_bytes(path: "Path") -> "bytes | FileSlices":
     """The file's bytes, or, for a file of `STREAM_BYTES` or more, a `FileSlices` that reads
     it a slice at a time."""
-    with open(path, "rb") as f:
+    with open_regular(path) as f:
         size = os.fstat(f.fileno()).st_size
         if size < STREAM_BYTES or not size:
             return f.read()
@@ -131,20 +135,27 @@ def _check_line_endings(raw: bytes, resource: "Resource", out: Collector) -> Non
                       message=f"{count} line(s) {what}, the first at line {line}; BRCD files use LF only."))
 
 
-def _first_record(raw: bytes) -> list[str]:
-    text = raw[: 1 << 16].decode("utf-8", errors="replace")
+def _first_record(raw: bytes) -> tuple[list[str], str | None]:
+    """The header as the exact reader reads the rows (strict quoting, `records.exact_lines`),
+    from the file's first `HEAD` bytes: its cells, or why it cannot be read. (A lenient
+    read would take `""deal_id` for `deal_id`, and DuckDB would then read the rest of the
+    file as one quoted cell.)"""
     try:
-        return next(csv.reader(io.StringIO(text, newline="")), [])
-    except csv.Error:
-        return text.split("\n", 1)[0].split(",")
+        return next(csv.reader(exact_lines(raw[:HEAD]), strict=True), []), None
+    except csv.Error as exc:
+        return [], str(exc)
 
 
 def _check_header(raw: bytes, resource: "Resource", out: Collector) -> bool:
-    header = _first_record(raw)
+    header, broken = _first_record(raw)
     want = resource.field_names
+    rel, name = resource.relpath, resource.name
+    if broken:
+        out.add(Issue("csv-error", name, rel, line=1,
+                      message=f"the header cannot be read as CSV ({broken}); the rows of this table were not checked."))
+        return False
     if header == want:
         return True
-    rel, name = resource.relpath, resource.name
     for i in range(max(len(header), len(want))):
         got = header[i] if i < len(header) else None
         exp = want[i] if i < len(want) else None
@@ -166,3 +177,20 @@ def _check_header(raw: bytes, resource: "Resource", out: Collector) -> bool:
     out.add(Issue("incorrect-label", name, rel, line=1,
                   message="the rows of this table were not checked because the header does not match the schema."))
     return False
+
+
+def count_rows(resource: "Resource") -> int | None:
+    """The data rows of a table as `brcd validate` reads them (blank ones included), or None
+    when its file or header cannot be read. For a build that skips validation."""
+    out = Collector()
+    table = read_table(resource, out)
+    if table is None:
+        return None
+    try:
+        for _ in table.chunks(out):
+            pass
+    except Fallback:
+        table = table.fallback(Collector())
+        for _ in table.chunks(out):
+            pass
+    return len(table.lines)
