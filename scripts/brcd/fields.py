@@ -179,7 +179,7 @@ class Field:
                                + (" or a strftime pattern such as %d/%m/%Y" if ftype in ("date", "time", "datetime") else "") + ".")
         if "arrayItem" in descriptor:
             raise schema_error(f"{label} has arrayItem, which brcd does not read.", where)
-        missing = _missing_values(descriptor.get("missingValues", (schema or {}).get("missingValues", list(DEFAULT_MISSING))),
+        missing = read_missing_values(descriptor.get("missingValues", (schema or {}).get("missingValues", list(DEFAULT_MISSING))),
                                   label, where)
         options: dict[str, Any] = {}
         if ftype == "boolean":
@@ -721,7 +721,7 @@ def _within(key: str, value: Any, bound: Any) -> bool:
     return value < bound
 
 
-def _missing_values(values: Any, label: str, where: "str | Path | None") -> tuple[str, ...]:
+def read_missing_values(values: Any, label: str, where: "str | Path | None") -> tuple[str, ...]:
     """`missingValues` as strings: Table Schema v1's list of strings or v2's {value, label} objects."""
     if not isinstance(values, list):
         raise schema_error(f"{label}: missingValues must be a list.", where, "write missingValues as [\"\"].",
