@@ -193,6 +193,8 @@ def load_package(path: str | Path | None = None) -> Package:
 
 
 KNOWN_TYPES = frozenset(KINDS)  # the Table Schema types (`brcd.fields`)
+# The schema property that declares BRCD's own rules (`brcd.validate.checks`, `brcd diff`).
+RULES_PROPERTY = "brcd:rules"
 
 
 def check_schema(schema: Any, path: Path, name: str) -> None:

@@ -33,6 +33,7 @@ import numpy as np
 from brcd import geo
 from brcd.errors import BrcdError
 from brcd.fields import Field, resource_fields
+from brcd.package import RULES_PROPERTY as PROPERTY
 from brcd.report import register_hints
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -40,7 +41,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from brcd.package import Package, Resource
 
-PROPERTY = "brcd:rules"
 # How far a statement may seem to predate the event it is about, by its date precision
 # (UCDP date_prec: 1 day, 2 a span of days, 3 week, 4 month, 5 year).
 PRECISION_DAYS = {1: 0, 2: 6, 3: 7, 4: 31, 5: 366}
