@@ -16,6 +16,7 @@ from brcd.docs.blocks import find_blocks, fill_blocks
 from brcd.docs.codebook import READING, build_codebook, check_prose, field_values, render_markdown
 from brcd.docs.generate import stale_documents, write_documents
 from brcd.errors import BrcdError
+from brcd.fields import Field
 from brcd.package import load_package
 
 REPO = Path(__file__).resolve().parents[1]
@@ -39,7 +40,7 @@ def test_every_table_and_field_is_in_the_codebook():
         section = text.split(f"\n## {res.name}\n", 1)[1].split("\n## ", 1)[0]
         for fld in res.fields:
             row = next(line for line in section.splitlines() if line.startswith(f"| `{fld['name']}` |"))
-            shown = {"string": "text"}.get(fld["type"], fld["type"])
+            shown = Field.of(fld, res.schema).words  # the Field model's wording of the type
             assert f"| {shown}" in row or (fld.get("listReference") and "| list of ids |" in row), row
             if fld.get("unit"):
                 assert row.split(" | ")[2].strip(), f"{res.name}.{fld['name']}: unit missing"

@@ -104,9 +104,10 @@ def branch(origin_and_clone, request):
     return clone
 
 
-def first_id(clone: Path, table: str, column: str) -> str:
+def first_id(clone: Path, table: str, column: str, filled: tuple[str, ...] = ()) -> str:
+    """The first row's `column` (of the rows whose `filled` columns are not empty)."""
     with (clone / "tables" / f"{table}.csv").open(newline="", encoding="utf-8") as fh:
-        return next(csv.DictReader(fh))[column]
+        return next(r for r in csv.DictReader(fh) if all(r[f] for f in filled))[column]
 
 
 def incident_flags(clone: Path, **overrides: str) -> list[str]:
@@ -115,9 +116,11 @@ def incident_flags(clone: Path, **overrides: str) -> list[str]:
         "date_precision": "1", "event_type": "Battles", "sub_event_type": "Armed clash",
         "actor1_id": first_id(clone, "organizations", "org_id"), "actor1_type": "Rebel group",
         "perpetrator_attribution": "unattributed", "location": "Test location",
-        "fatalities_best": "0", "fatalities_low": "0", "fatalities_high": "0", "fatalities_basis": "none_reported",
+        # a figure of 0 comes from a source that reports zero (issue 14: unknown is empty, never 0)
+        "fatalities_best": "0", "fatalities_low": "0", "fatalities_high": "0", "fatalities_basis": "official",
         "description": "Synthetic row written by the end-to-end test; not an event.",
-        "source_ids": first_id(clone, "sources", "source_id"),
+        # a source a row cites has a title, a publisher and a date (the cited-source-incomplete rule)
+        "source_ids": first_id(clone, "sources", "source_id", ("title", "publisher", "published_at")),
     } | overrides
     return [x for k, v in values.items() for x in (f"--{k.replace('_', '-')}", v)]
 

@@ -225,3 +225,54 @@ def test_a_pattern_that_only_gains_alternatives_is_loosened(old: str, new: str, 
     from brcd.release.diff.schema import constraint_changes
 
     assert constraint_changes({"pattern": old}, {"pattern": new}) == [("pattern", verdict)]
+
+
+def _with_rules(base: Path, dest: Path, rules: list | None) -> Path:
+    """A copy of the fixture `base` whose events schema declares `rules` (none when None)."""
+    shutil.copytree(base, dest)
+    path = dest / "schemas" / "events.schema.json"
+    schema = json.loads(path.read_text(encoding="utf-8"))
+    if rules is not None:
+        schema["brcd:rules"] = rules
+    path.write_text(json.dumps(schema, indent=2), encoding="utf-8")
+    return dest
+
+
+FUTURE = {"rule": "date-in-future", "fields": {"dates": ["event_date"]}}
+FLOOR = {"rule": "date-before-1947", "fields": {"dates": ["event_date"]}, "floor": "1947-01-01"}
+
+
+@pytest.mark.parametrize("old_rules,new_rules,bump,kind", [
+    ([FUTURE], [FUTURE, FLOOR], "major", "rule-added"),             # rows that passed may now fail
+    ([FUTURE, FLOOR], [FUTURE], "minor", "rule-removed"),
+    ([FLOOR], [{**FLOOR, "floor": "1947-08-14"}], "major", "rule-changed"),
+    (None, [FUTURE, FLOOR], "patch", "rules-declared"),             # nothing declared before: not compared
+], ids=["added", "removed", "parameter-changed", "first-declared"])
+def test_declared_rules_are_compared_with_their_bump(tmp_path: Path, old_rules, new_rules, bump, kind) -> None:
+    old = _with_rules(FIXTURES / "base", tmp_path / "old", old_rules)
+    new = _with_rules(FIXTURES / "base", tmp_path / "new", new_rules)
+    result = diff_paths(str(old), str(new))
+    assert [c.kind for c in result.changes] == [kind]
+    assert result.required_bump == bump
+    assert "date-" in result.changes[0].detail and result.changes[0].table == "events"
+
+
+def test_a_rule_follows_its_renamed_column(tmp_path: Path) -> None:
+    """A rule on a column that was renamed (deaths -> fatalities in the fixture) is the same
+    rule, not one dropped and one added."""
+    def rule(col: str) -> dict:
+        return {"rule": "fatalities-order", "fields": {"low": col, "best": col, "high": col}}
+
+    old = _with_rules(FIXTURES / "base", tmp_path / "old", [rule("deaths")])
+    new = tmp_path / "new"
+    shutil.copytree(FIXTURES / "renamed-column", new)
+    path = new / "schemas" / "events.schema.json"
+    schema = json.loads(path.read_text(encoding="utf-8"))
+    schema["brcd:rules"] = [rule("fatalities")]
+    path.write_text(json.dumps(schema), encoding="utf-8")
+    kinds = {c.kind for c in diff_paths(str(old), str(new)).changes}
+    assert "column-renamed" in kinds and not {k for k in kinds if k.startswith("rule")}
+    schema["brcd:rules"] = [rule("summary")]
+    path.write_text(json.dumps(schema), encoding="utf-8")
+    kinds = {c.kind for c in diff_paths(str(old), str(new)).changes}
+    assert {"rule-added", "rule-removed"} <= kinds

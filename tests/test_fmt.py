@@ -15,7 +15,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from brcd.edit.fmt import canonical_cell, format_table, quote_cell
+from brcd.edit.fmt import format_table, quote_cell
+from brcd.fields import Field
 from brcd.edit.hash import stale_resources
 from brcd.package import load_package
 
@@ -53,13 +54,13 @@ def run_brcd(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess
     ("string", "", ""),
 ])
 def test_canonical_cell(ftype: str, raw: str, canonical: str) -> None:
-    assert canonical_cell({"name": "x", "type": ftype}, raw, [""]) == canonical
+    assert Field.of({"name": "x", "type": ftype}).canonical(raw) == canonical
 
 
 def test_custom_boolean_values_keep_their_first_spelling() -> None:
     fld = {"name": "x", "type": "boolean", "trueValues": ["yes", "y"], "falseValues": ["no", "n"]}
-    assert canonical_cell(fld, "y", [""]) == "yes"
-    assert canonical_cell(fld, "n", [""]) == "no"
+    assert Field.of(fld).canonical("y") == "yes"
+    assert Field.of(fld).canonical("n") == "no"
 
 
 @pytest.mark.parametrize("cell, quoted", [

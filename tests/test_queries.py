@@ -25,7 +25,7 @@ from brcd.errors import BrcdError
 from brcd.package import load_package
 from brcd.query.named import bind, engine_values, find_query, load_queries, parse_query, placeholders, read_folder
 from brcd.query.results import Result, check_select, fresh_database, render_csv, render_json, render_markdown, render_table, run
-from brcd.types import quote_ident, sqlite_type
+from brcd.fields import quote_ident, resource_fields
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURE = REPO / "tests" / "fixtures" / "queries" / "small-package"
@@ -71,7 +71,7 @@ def load_sqlite(package_path: Path) -> sqlite3.Connection:
     pkg = load_package(package_path)
     con = sqlite3.connect(":memory:")
     for res in pkg.resources:
-        cols = ", ".join(f"{quote_ident(f['name'])} {sqlite_type(f)}" for f in res.fields)
+        cols = ", ".join(f"{quote_ident(f.name)} {f.sqlite_type}" for f in resource_fields(res))
         con.execute(f"CREATE TABLE {quote_ident(res.name)} ({cols})")
         with res.path.open(newline="", encoding="utf-8") as fh:
             reader = csv.reader(fh)

@@ -26,7 +26,7 @@ def build(name: str, dest: Path) -> Path:
     shutil.copytree(FIXTURES / "base", dest)
     for src in (FIXTURES / name).rglob("*"):
         rel = src.relative_to(FIXTURES / name)
-        if src.is_dir() or rel.name == "expected.json":
+        if src.is_dir() or rel.name in ("expected.json", "fix.json"):
             continue
         if rel.name.endswith(".delete"):
             (dest / rel.parent / rel.name[: -len(".delete")]).unlink()
@@ -62,6 +62,28 @@ def test_each_defect_is_reported_where_it_is(defect, tmp_path):
     assert report.error_count == len(expected)
     for e in report.errors:
         assert e.code in HINTS and e.message
+
+
+FIXED = sorted(d for d in DEFECTS if (FIXTURES / d / "fix.json").exists())
+
+
+@pytest.mark.parametrize("defect", FIXED)
+def test_a_rule_fixture_passes_once_its_defect_is_fixed(defect, tmp_path):
+    """The fixtures of the rules that keep the data right (issue 14): each fails with its
+    rule's code, and passes once the one cell of `fix.json` is set right: the rule, not
+    something else in the fixture, is what fails."""
+    fix = json.loads((FIXTURES / defect / "fix.json").read_text())
+    pkg = build(defect, tmp_path / "pkg")
+    path = pkg / fix["file"]
+    lines = path.read_text(encoding="utf-8").split("\n")
+    header = lines[0].split(",")
+    cells = lines[fix["line"] - 1].split(",")
+    assert cells[header.index(fix["field"])] != fix["value"]
+    cells[header.index(fix["field"])] = fix["value"]
+    lines[fix["line"] - 1] = ",".join(cells)
+    path.write_text("\n".join(lines), encoding="utf-8")
+    report = validate_package(pkg)
+    assert report.valid, located(report)
 
 
 @pytest.mark.parametrize("defect", DEFECTS)
@@ -307,12 +329,18 @@ def test_exclusive_bounds_string_formats_and_unique_keys(tmp_path):
     assert "line 2" in repeat.message and "place, day" in repeat.message
 
 
-def test_a_date_format_it_cannot_read_is_a_broken_schema(tmp_path):
-    schema = {"fields": [{"name": "id", "type": "string"}, {"name": "day", "type": "date", "format": "%d/%m/%Y"}]}
+def test_a_date_format_it_cannot_read_is_refused_and_a_pattern_is_read(tmp_path):
+    """Table Schema's "any" (any form a library can guess) is refused, one line and exit 2;
+    a strftime pattern is read as written."""
+    schema = {"fields": [{"name": "id", "type": "string"}, {"name": "day", "type": "date", "format": "any"}]}
     pkg = _one_table_package(tmp_path / "pkg", schema, [["r1", "01/02/2020"]])
     out = brcd("validate", str(pkg))
-    assert out.returncode == 2 and "Traceback" not in out.stderr
-    assert "format '%d/%m/%Y'" in out.stderr and "day" in out.stderr, out.stderr
+    assert out.returncode == 2 and "Traceback" not in out.stderr and out.stderr.count("\n") == 1
+    assert "error[unsupported-feature]" in out.stderr and "format 'any'" in out.stderr and "day" in out.stderr
+    schema["fields"][1]["format"] = "%d/%m/%Y"
+    pkg = _one_table_package(tmp_path / "pkg2", schema, [["r1", "01/02/2020"], ["r2", "2020-02-01"]])
+    report = validate_package(pkg)
+    assert [(e.line, e.field, e.code) for e in report.errors] == [(3, "day", "type-error")]
 
 
 def _pandera_failures(schema, frame) -> dict:
@@ -331,8 +359,8 @@ def _pandera_failures(schema, frame) -> dict:
 
 def test_the_model_runner_fails_the_rows_pandera_validate_fails():
     """`evaluate` runs a generated model's checks in one query, not through pandera's
-    `validate`; check by check (required, NaN in a required number, every constraint, nulls
-    that pass, a domain rule) it must fail exactly the rows that `validate` lists."""
+    `validate`; check by check (NaN against bounds, every constraint, nulls that pass, a
+    declared row rule) it must fail exactly the rows that `validate` lists."""
     import polars as pl
 
     from brcd.package import Resource
@@ -347,7 +375,9 @@ def test_the_model_runner_fails_the_rows_pandera_validate_fails():
         {"name": "fatalities_best", "type": "integer", "constraints": {"maximum": 100}},
         {"name": "fatalities_high", "type": "integer"},
     ]
-    resource = Resource("incidents", {"path": "t.csv"}, Path("."), {"fields": fields}, None)
+    rules = [{"rule": "fatalities-order", "fields": {"low": "fatalities_low", "best": "fatalities_best",
+                                                     "high": "fatalities_high"}}]
+    resource = Resource("incidents", {"path": "t.csv"}, Path("."), {"fields": fields, "brcd:rules": rules}, None)
     schema = table_schema(resource)
     day = pl.Series(["2000-01-01", "1949-12-31", None, "2021-01-01", "2020-12-31", "1990-05-05"]).str.to_date()
     frame = pl.DataFrame({
@@ -362,9 +392,10 @@ def test_the_model_runner_fails_the_rows_pandera_validate_fails():
     want = _pandera_failures(schema, frame)
     got = {tag: list(rows) for tag, rows in evaluate(schema, frame).items()}
     assert got == want
-    assert {check for _, check in got} >= {"not_nullable", "pattern", "maxLength", "enum", "minLength", "minimum",
+    assert {check for _, check in got} >= {"pattern", "maxLength", "enum", "minLength", "minimum",
                                           "maximum", "exclusiveMinimum", "exclusiveMaximum", "rule:fatalities-order"}
-    assert got[("share", "not_nullable")] == [2, 3] and got[("kind", "enum")] == [3]
+    # NaN is within no bound (polars orders it above every number); a null passes
+    assert got[("share", "exclusiveMinimum")] == [1, 2] and got[("kind", "enum")] == [3]
 
 
 def test_a_typed_frame_that_does_not_fit_its_model_is_a_check_error():
@@ -459,7 +490,7 @@ def test_points_far_from_their_district_are_those_the_haversine_finds():
     import polars as pl
 
     from brcd import geo
-    from brcd.validate.checks import far_from_district
+    from brcd.validate.checks import RULES, Binding, near_district
 
     rng = random.Random(7)
     rows = []
@@ -470,14 +501,15 @@ def test_points_far_from_their_district_are_those_the_haversine_finds():
         lat = dlat + km / geo.EARTH_RADIUS_KM * math.cos(bearing) * 180 / math.pi
         lon = dlon + km / geo.EARTH_RADIUS_KM * math.sin(bearing) * 180 / math.pi / math.cos(math.radians(dlat))
         rows.append([None if rng.random() < 0.03 else lat, lon, dlat, None if rng.random() < 0.03 else dlon, radius])
-    names = ["latitude", "longitude", "_district_lat", "_district_lon", "_district_radius_km"]
+    names = ["latitude", "longitude", "_ref_lat", "_ref_lon", "_ref_radius"]
     frame = pl.DataFrame(rows, schema={n: pl.Float64 for n in names}, orient="row")
     lat, lon, dlat, dlon, radius = (frame[n].to_numpy() for n in names)
     dist = geo.haversine_km(lat, lon, dlat, dlon)
     with np.errstate(invalid="ignore"):
         want = (dist > radius) & ~np.isnan(dist)
     want[want] = geo.inside_province(lon[want], lat[want])
-    got = far_from_district(frame, "incidents")["latitude"].to_numpy()
+    rule = Binding(RULES["point-far-from-district"], "t", {"lat": "latitude", "lon": "longitude", "district": "d"})
+    got = near_district(rule, frame)["latitude"].to_numpy()
     assert 200 < want.sum() < 2800 and (got == want).all()
 
 

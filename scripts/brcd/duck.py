@@ -2,32 +2,42 @@
 
 `register_tables` makes one view per resource that reads its CSV with explicit column types
 taken from the Table Schema (no type sniffing), so queries, builds and diffs see the same
-typed values. The data must already be valid: use `brcd validate` first; an unparsable cell
-raises a DuckDB error here.
+typed values. Each field's model (`brcd.fields.Field`) gives its DuckDB type, and, for the
+cells DuckDB's reader does not read as Table Schema means them (other missing values, number
+or boolean spellings, date patterns, zones), the SQL that converts the text. The data must
+already be valid: use `brcd validate` first; an unparsable cell raises a DuckDB error here.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from brcd.fields import quote_ident, quote_literal, resource_fields
 from brcd.package import Package, Resource
-from brcd.types import duckdb_type, quote_ident, quote_literal
 
 if TYPE_CHECKING:  # pragma: no cover
     import duckdb
 
 
 def read_csv_sql(resource: Resource, *, all_varchar: bool = False) -> str:
-    """A `read_csv(...)` table function call for one resource."""
+    """A `read_csv(...)` table function call for one resource (inside a SELECT that converts
+    the columns DuckDB's reader cannot type itself)."""
+    fields = resource_fields(resource)
+    native = {f.name: all_varchar or f.duckdb_native for f in fields}
     cols = ", ".join(
-        f"{quote_literal(f['name'])}: {quote_literal('VARCHAR' if all_varchar else duckdb_type(f))}"
-        for f in resource.fields
+        f"{quote_literal(f.name)}: {quote_literal(f.duckdb_type if native[f.name] and not all_varchar else 'VARCHAR')}"
+        for f in fields
     )
-    return (
+    reader = (
         f"read_csv({quote_literal(str(resource.path))}, header=true, delim=',', quote='\"', escape='\"', "
         f"auto_detect=false, columns={{{cols}}}, nullstr='', dateformat='%Y-%m-%d', "
         f"strict_mode=true, parallel=false)"
     )
+    if all(native.values()):
+        return reader
+    select = ", ".join(quote_ident(f.name) if native[f.name] else
+                       f"{f.duckdb_value(quote_ident(f.name))} AS {quote_ident(f.name)}" for f in fields)
+    return f"(SELECT {select} FROM {reader})"
 
 
 def register_tables(con: "duckdb.DuckDBPyConnection", package: Package, *, all_varchar: bool = False,

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from brcd.errors import BrcdError
+from brcd.fields import KINDS, read_missing_values
 
 DESCRIPTOR = "datapackage.json"
 LIST_DELIMITER = ";"
@@ -191,8 +192,9 @@ def load_package(path: str | Path | None = None) -> Package:
     return Package(root=root, descriptor_path=descriptor_path, descriptor=descriptor, resources=resources)
 
 
-KNOWN_TYPES = {"string", "integer", "number", "boolean", "date", "datetime", "time", "year", "yearmonth",
-               "duration", "geopoint", "geojson", "object", "array", "any", "list"}
+KNOWN_TYPES = frozenset(KINDS)  # the Table Schema types (`brcd.fields`)
+# The schema property that declares BRCD's own rules (`brcd.validate.checks`, `brcd diff`).
+RULES_PROPERTY = "brcd:rules"
 
 
 def check_schema(schema: Any, path: Path, name: str) -> None:
@@ -216,8 +218,7 @@ def check_schema(schema: Any, path: Path, name: str) -> None:
     if len(set(names)) != len(names):
         dup = next(n for n in names if names.count(n) > 1)
         raise fail(f"field {dup!r} appears twice in {name!r}.", "field names must be unique.")
-    if not _names_or_list(schema.get("missingValues", []), allow_str=False):
-        raise fail(f"`missingValues` of {name!r} is not a list of strings.", 'write it like ["", "NA"].')
+    read_missing_values(schema.get("missingValues", []), f"schema of {name!r}", path)  # v1 strings or v2 {value, label}
     pk = schema.get("primaryKey")
     if pk is not None and (not _names_or_list(pk) or any(key not in names for key in _as_list(pk))):
         raise fail(f"primaryKey {pk!r} of {name!r} does not name fields of the table.",

@@ -38,6 +38,7 @@ HINTS: dict[str, str] = {
     "file-unreadable": "check the file's permissions.",
     "hash-count": "run `brcd hash` to record the file's current sha256 in datapackage.json.",
     "byte-count": "run `brcd hash` to record the file's current size in datapackage.json.",
+    "row-count": "correct `rows` in datapackage.json to the number of rows the file has, or remove it.",
     "encoding-error": "save the file as UTF-8 (in a spreadsheet: CSV UTF-8).",
     "bom": "save the file as UTF-8 without a byte-order mark.",
     "line-ending": "convert the file to LF line endings (`sed -i 's/\\r$//' FILE`; `git config core.autocrlf input`).",
@@ -62,18 +63,10 @@ HINTS: dict[str, str] = {
     "whitespace": "remove the spaces at the start or end of the cell.",
     "control-character": "delete the invisible control character (NUL, ESC, a C1 control or a bidirectional override such as U+202E; retype the text if unsure): only tab and newline belong in text.",
     "check-error": "this is a bug in brcd validate: please report it with the file that triggers it.",
-    # domain rules
-    "fatalities-order": "make fatalities_low <= fatalities_best <= fatalities_high.",
-    "fatalities-parts": "the deaths by side must not add up to more than the total: fix the parts or the total.",
-    "date-order": "the start date must be on or before the end date (and the event date between them).",
-    "date-in-future": "a date cannot be after today: check the year.",
-    "date-before-1947": "dates before 1947 are outside BRCD's scope: check the year.",
-    "coordinates-incomplete": "give both latitude and longitude, or neither.",
-    "point-outside-province": "the point is not inside Balochistan: check the sign and order of latitude/longitude.",
-    "point-far-from-district": "the point is far from the district it names: fix the coordinates or the district_id.",
-    "currency-code": "use an ISO 4217 currency code (USD, PKR, CNY, ...).",
-    "usd-amount-mismatch": "when the currency is USD, amount_usd_nominal must equal amount_original.",
-    "statement-before-incident": "a statement about an incident cannot predate it: check both dates or the related_incident_id.",
+    "unsupported-feature": "remove the feature from the schema or descriptor, or write it in a form brcd reads.",
+    "rule-error": "fix the rule's declaration under \"brcd:rules\" in the table's schema.",
+    # domain rules: their hints sit beside their checks, in the rule registry
+    # (`brcd.validate.checks.RULES`), which adds them here through `register_hints`
     # other commands' findings (brcd fmt, verify, diff, release, codebook)
     "not-canonical": "run `brcd fmt` to rewrite the table in canonical form (values do not change).",
     "damaged-file": "download the release again (the file's bytes differ from the published checksums).",
@@ -83,6 +76,11 @@ HINTS: dict[str, str] = {
     "usage-error": "see the command's --help.",
 }
 DEFAULT_HINT = "see the message."
+
+
+def register_hints(hints: dict[str, str]) -> None:
+    """Add the fix hints of codes defined elsewhere (the domain rules' registry)."""
+    HINTS.update(hints)
 
 
 def hint_for(code: str) -> str:

@@ -217,7 +217,7 @@ def apply_index_plan(sqlite: Path, package_path: Path, on: bool) -> float:
 
     from brcd.package import load_package
     from brcd.presentation import index_plan
-    from brcd.types import quote_ident as q
+    from brcd.fields import quote_ident as q
 
     t0 = time.perf_counter()
     con = sqlite3.connect(sqlite)

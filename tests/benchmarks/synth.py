@@ -44,7 +44,9 @@ ACLED_EVENTS = [
 START = np.datetime64("1990-01-01")
 LAST_DAY = np.datetime64("2025-12-31")
 JITTER_DEG = 0.02  # ~2 km around the district's point
-PARENT_EVERY = 50  # row k*50 is a parent of the 3 rows after it
+PARENT_EVERY = 50  # row k*50 is a parent of the CHILDREN rows after it
+CHILDREN = 3
+REPORTED_BASES = ["official", "media_tally", "group_claim", "hospital"]
 
 
 def _read_rows(path: Path) -> list[dict[str, str]]:
@@ -91,13 +93,17 @@ def _incidents(n: int, rng: np.random.Generator, schema: dict, orgs: list[str], 
     incident_id = pl.select(pl.format("BAL-INC-{}-{}", pl.Series(k // 10000 + 2000).cast(pl.Utf8),
                                       pl.Series(k % 10000).cast(pl.Utf8).str.zfill(4))).to_series()
     is_parent = (k % PARENT_EVERY == 0)
-    child = (k % PARENT_EVERY >= 1) & (k % PARENT_EVERY <= 3)
-    parent_id = pl.select(pl.when(pl.Series(child)).then(incident_id.gather(k - k % PARENT_EVERY))
+    child = (k % PARENT_EVERY >= 1) & (k % PARENT_EVERY <= CHILDREN)
+    parent_of = k - k % PARENT_EVERY
+    parent_id = pl.select(pl.when(pl.Series(child)).then(incident_id.gather(parent_of))
                           .otherwise(pl.lit(""))).to_series()
 
     span = int((LAST_DAY - START).astype(int)) - 5
     start = START + rng.integers(0, span, n).astype("timedelta64[D]")
     end = start + rng.integers(0, 3, n).astype("timedelta64[D]")
+    # a wave: its parts happen within the parent's span
+    start = np.where(child, start[parent_of], start)
+    end = np.where(child, end[parent_of], end)
     precision = np.where(end == start, 1, 2)
     updated = np.datetime64("2025-06-01") + rng.integers(0, 300, n).astype("timedelta64[D]")
 
@@ -123,6 +129,9 @@ def _incidents(n: int, rng: np.random.Generator, schema: dict, orgs: list[str], 
     lat[out], lon[out] = lat0[out], lon0[out]
 
     best = rng.geometric(0.3, n) - 1
+    # a parent's figure is at least the sum of its parts'
+    parts_sum = np.bincount(parent_of[child], weights=best[child], minlength=n).astype(np.int64)
+    best = np.where(is_parent, best + parts_sum, best)
     low = np.maximum(best - rng.integers(0, 3, n), 0)
     high = best + rng.integers(0, 4, n)
     has_parts = rng.random(n) < 0.5
@@ -184,7 +193,9 @@ def _incidents(n: int, rng: np.random.Generator, schema: dict, orgs: list[str], 
         "deaths_unknown": empty,
         "injured": _text(rng.integers(0, 20, n), rng.random(n) < 0.4),
         "hostages": empty,
-        "fatalities_basis": _pick(rng, _enum(schema, "fatalities_basis"), n),
+        # a basis that reports the figures (imputed only when no figure is 0)
+        "fatalities_basis": pl.select(pl.when(pl.Series((low > 0) & ~has_parts & (rng.random(n) < 0.1))).then(pl.lit("imputed"))
+                                      .otherwise(_pick(rng, REPORTED_BASES, n))).to_series(),
         "description": pl.Series(["Synthetic incident for benchmarks", "Synthetic incident, with a comma, for benchmarks"])
         .gather((k % 10 == 0).astype(np.int64)),
         "related_site_id": _pick(rng, sites, n, 0.99) if sites else empty,
@@ -238,11 +249,12 @@ def _inject_cells(df: pl.DataFrame, rng: np.random.Generator, n_each: int) -> tu
     used: set[int] = set()
     found: list[dict] = []
 
-    def rows(count: int, *, ok=lambda i: True) -> list[int]:
+    def rows(count: int, *, ok=lambda i: i % PARENT_EVERY > CHILDREN) -> list[int]:
+        """Rows outside the waves (a change to a parent or its part would break their rules too)."""
         out = []
         while len(out) < count:
             i = int(rng.integers(1, n))
-            if i in used or i % PARENT_EVERY == 0 or not ok(i):
+            if i in used or not ok(i):
                 continue
             used.add(i)
             out.append(i)
@@ -312,6 +324,26 @@ def _inject_cells(df: pl.DataFrame, rng: np.random.Generator, n_each: int) -> tu
     for i in rows(n_each, ok=lambda i: i % PARENT_EVERY > 3):  # dangling parent incident (self-reference)
         data["parent_incident_id"][i] = "BAL-INC-1999-0001"
         add(i, "foreign-key", "parent_incident_id")
+    for i in rows(n_each):  # a basis of "none reported" beside figures
+        data["fatalities_basis"][i] = "none_reported"
+        for f in ("fatalities_best", "fatalities_low", "fatalities_high", "deaths_state_forces", "deaths_militants",
+                  "deaths_civilians", "deaths_unknown"):
+            if data[f][i] != "":
+                add(i, "figure-with-none-reported", f)
+                if data[f][i] == "0":
+                    add(i, "zero-without-reported-basis", f)
+    for i in rows(n_each, ok=lambda i: i % PARENT_EVERY == 1 and i + PARENT_EVERY < n):  # a part before its wave
+        d = str(np.datetime64(data["date_start"][i]) - np.timedelta64(1, "D"))
+        data["date_start"][i] = data["event_date"][i] = d
+        add(i, "part-outside-parent-dates", "date_start")
+    for i in rows(n_each, ok=lambda i: i % PARENT_EVERY == 2):  # parts above their parent's figure
+        over = str(int(data["fatalities_best"][i - 2]) + 1)
+        for f in ("fatalities_best", "fatalities_low", "fatalities_high"):
+            data[f][i] = over
+        for f in ("deaths_state_forces", "deaths_militants", "deaths_civilians"):
+            data[f][i] = ""
+        used.add(i - 2)
+        add(i - 2, "parts-exceed-parent", "fatalities_best")
     for i in rows(n_each):  # duplicate id: takes the id of the row before it
         data["incident_id"][i] = data["incident_id"][i - 1]
         used.add(i - 1)
@@ -390,6 +422,24 @@ def _digest(path: Path) -> tuple[int, str]:
     return size, "sha256:" + h.hexdigest()
 
 
+def _complete_sources(src: Path, dest: Path) -> None:
+    """The real sources, each with a publisher, a date and an absolute address or none (the
+    synthetic rows cite them all; the real data may still lack some)."""
+    with src.open(newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        rows, fields = list(reader), reader.fieldnames
+    for r in rows:
+        r["publisher"] = r.get("publisher") or "Synthetic publisher"
+        r["published_at"] = r.get("published_at") or "2024-01-01"
+        for f in ("url", "archive_url"):
+            if r.get(f) and not r[f].startswith(("http://", "https://")):
+                r[f] = ""
+    with dest.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, fieldnames=fields, lineterminator="\n")
+        w.writeheader()
+        w.writerows(rows)
+
+
 def write_package(dest: Path, n_incidents: int, *, seed: int = 0,
                   inject_errors: bool = False) -> tuple[Path, list[dict]]:
     """Write a synthetic package to `dest`; return its datapackage.json and the injected errors."""
@@ -399,8 +449,9 @@ def write_package(dest: Path, n_incidents: int, *, seed: int = 0,
     shutil.copytree(REPO / "schemas", dest / "schemas", dirs_exist_ok=True)
     (dest / "tables").mkdir(exist_ok=True)
     for res in descriptor["resources"]:
-        if res["name"] not in ("incidents", "statements"):
+        if res["name"] not in ("incidents", "statements", "sources"):
             shutil.copy2(REPO / res["path"], dest / res["path"])
+    _complete_sources(REPO / "tables/sources.csv", dest / "tables/sources.csv")
     schema = json.loads((REPO / "schemas/incidents.schema.json").read_text(encoding="utf-8"))
     orgs = [r["org_id"] for r in _read_rows(REPO / "tables/organizations.csv")]
     sources = [r["source_id"] for r in _read_rows(REPO / "tables/sources.csv")]

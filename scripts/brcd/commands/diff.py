@@ -23,8 +23,9 @@ def diff_command(
 ) -> None:
     """Compare two versions: rows added, removed and changed per table, schema changes, and the semver bump they need.
 
-    MAJOR: a table or column removed or renamed, a type narrowed, a row removed. MINOR: tables,
-    columns or rows added. PATCH: values corrected.
+    MAJOR: a table or column removed or renamed, a type narrowed or a constraint tightened, a
+    rule added to brcd:rules, a row removed. MINOR: tables, columns or rows added. PATCH: values
+    corrected.
 
     Example: brcd diff origin/main HEAD --check
     """

@@ -86,7 +86,7 @@ class _Prompts:
                 raise typer.BadParameter(problem)  # the prompt prints it and asks again
             return value
 
-        typer.secho(f"  {prompt_text(self.row.resource.field(name))}", dim=True, err=True)
+        typer.secho(f"  {prompt_text(self.row.resource.field(name), self.row.resource)}", dim=True, err=True)
         return typer.prompt(name, default=default, value_proc=check, show_default=bool(default), err=True)
 
     def field_name(self, value: str) -> str:

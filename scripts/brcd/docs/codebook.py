@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from brcd.errors import BrcdError
+from brcd.fields import field_of
 from brcd.package import Package, Resource
 from brcd.presentation import display_spec, facet_column
 
@@ -120,15 +121,6 @@ class Codebook:
 
 # --- reading the schemas ---------------------------------------------------------------------
 
-TYPE_TEXT = {
-    "date": "date (YYYY-MM-DD)",
-    "datetime": "date and time (ISO 8601)",
-    "time": "time (HH:MM:SS)",
-    "boolean": "boolean (true / false)",
-    "integer": "integer",
-    "number": "number (dot for decimals)",
-    "string": "text",
-}
 UNIT_TEXT = {"km2": "km²", "degree": "degrees", "%": "percent"}
 CODE_LIST = re.compile(r"(?:^|;|:)\s*(\d+)\s+([^;]+?)(?=\s*;|\.?\s*$)")
 
@@ -221,7 +213,7 @@ def table_doc(resource: Resource) -> TableDoc:
         desc = (fld.get("description") or "").strip()
         fields.append(FieldDoc(
             name=fld["name"], title=(fld.get("title") or "").strip(),
-            type=("list of ids" if fld.get("listReference") else TYPE_TEXT.get(fld.get("type", "string"), fld.get("type", "string"))),
+            type=("list of ids" if fld.get("listReference") else field_of(resource, fld["name"]).words),
             unit=UNIT_TEXT.get(fld.get("unit"), fld.get("unit")) if fld.get("unit") else None,
             required=bool(fld.get("constraints", {}).get("required")),
             rules=field_rules(resource, fld, values), values=values, description=desc,
@@ -246,7 +238,7 @@ def build_codebook(package: Package) -> Codebook:
     precision: dict[str, tuple[list[str], list[Value]]] = {}
     for t in tables:
         for f in t.fields:
-            if f.values and f.type == "integer" and "precision" in f.name:
+            if f.values and field_of(package.resource(t.name), f.name).type == "integer" and "precision" in f.name:
                 family = f.description.split(":", 1)[0] if ":" in f.description else f.title
                 users, _ = precision.setdefault(family, ([], f.values))
                 users.append(f"{t.name}.{f.name}")

@@ -13,7 +13,8 @@ fixed number formats:
 
 Every other cell (strings, dates, and any cell that does not parse as its type) is kept
 byte for byte: formatting never changes a value. `format_table` checks that on its own
-output (each cell reads back as the same typed value) before anything is written.
+output (each cell reads back as the same typed value) before anything is written. What a
+cell means, and its canonical text, come from the field's model (`brcd.fields.Field`).
 """
 
 from __future__ import annotations
@@ -22,89 +23,16 @@ import csv
 import io
 import re
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
 from brcd.edit.hash import update_hashes
 from brcd.errors import BrcdError
+from brcd.fields import Field, Unparsed, resource_fields
 from brcd.fsutil import atomic_write_bytes, read_regular
 from brcd.package import Package, Resource
 
-TRUE_VALUES = ["true", "True", "TRUE", "1"]
-FALSE_VALUES = ["false", "False", "FALSE", "0"]
-INTEGER_RE = re.compile(r"^[+-]?[0-9]+$")
-NUMBER_RE = re.compile(r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$")
-NUMBER_SPECIALS = {"NaN", "INF", "-INF"}
-# Beyond this exponent plain notation would be absurdly long: such a cell is kept as written.
-MAX_PLAIN_EXPONENT = 60
 NEEDS_QUOTES = re.compile(r'[,"\r\n]')
-
-
-class _Unparsed:
-    """Marker for a cell that does not parse as its field's type (kept verbatim)."""
-
-
-UNPARSED = _Unparsed()
-
-
-def missing_values(resource: Resource) -> list[str]:
-    values = resource.schema.get("missingValues", [""])
-    return [v for v in values if isinstance(v, str)] or [""]
-
-
-def typed_value(fld: dict[str, Any], raw: str, missing: list[str]) -> Any:
-    """The value a cell holds for its field: None when missing, UNPARSED when it does not
-    parse as the type, else int / Decimal / bool / the string itself."""
-    if raw in missing:
-        return None
-    ftype = fld.get("type", "string")
-    if ftype == "integer":
-        return int(raw) if INTEGER_RE.match(raw) else UNPARSED
-    if ftype == "number":
-        if raw in NUMBER_SPECIALS:
-            return raw
-        if not NUMBER_RE.match(raw):
-            return UNPARSED
-        try:
-            return Decimal(raw)
-        except InvalidOperation:  # pragma: no cover - the regex admits only valid literals
-            return UNPARSED
-    if ftype == "boolean":
-        if raw in fld.get("trueValues", TRUE_VALUES):
-            return True
-        if raw in fld.get("falseValues", FALSE_VALUES):
-            return False
-        return UNPARSED
-    return raw
-
-
-def format_number(value: Decimal) -> str | None:
-    """Plain decimal notation without trailing zeros; None when the exponent is extreme."""
-    if value == 0:
-        return "0"
-    if abs(value.adjusted()) > MAX_PLAIN_EXPONENT:
-        return None
-    text = format(value.normalize(), "f")
-    return text
-
-
-def canonical_cell(fld: dict[str, Any], raw: str, missing: list[str]) -> str:
-    value = typed_value(fld, raw, missing)
-    if value is None:
-        return "" if "" in missing else missing[0]
-    if value is UNPARSED:
-        return raw
-    ftype = fld.get("type", "string")
-    if ftype == "integer":
-        return str(value)
-    if ftype == "number":
-        if isinstance(value, str):  # NaN, INF, -INF
-            return value
-        return format_number(value) or raw
-    if ftype == "boolean":
-        return (fld.get("trueValues", TRUE_VALUES) if value else fld.get("falseValues", FALSE_VALUES))[0]
-    return raw
 
 
 def quote_cell(cell: str) -> str:
@@ -170,20 +98,29 @@ def read_records(path: Path, data: bytes | None = None) -> tuple[list[str], list
     return records[0].cells, records[1:], text
 
 
-def sort_key(resource: Resource, header: list[str], missing: list[str]):
+ORDERED_TYPES = ("integer", "number", "boolean", "date", "datetime", "time", "year")
+
+
+def sort_key(resource: Resource, header: list[str]):
     """Order by the typed primary key: missing first, then values, then unparsable cells."""
-    idx = [(header.index(name), resource.field(name)) for name in resource.primary_key]
+    models = {f.name: f for f in resource_fields(resource)}
+    idx = [(header.index(name), models[name]) for name in resource.primary_key]
 
     def key(record: Record) -> tuple:
         out = []
         for i, fld in idx:
-            value = typed_value(fld, record.cells[i], missing)
+            raw = record.cells[i]
+            try:
+                value = fld.read(raw)
+            except Unparsed:
+                out.append((2, raw))
+                continue
             if value is None:
                 out.append((0, ""))
-            elif value is UNPARSED or isinstance(value, str) and fld.get("type") == "number":
-                out.append((2, record.cells[i]))
+            elif fld.type == "number" and not value.is_finite():
+                out.append((2, raw))
             else:
-                out.append((1, value))
+                out.append((1, value if fld.type in ORDERED_TYPES else fld.key(value) if fld.type != "string" else raw))
         return tuple(out)
 
     return key
@@ -253,21 +190,19 @@ def format_table(resource: Resource) -> TableFormat:
             raise BrcdError("field-count", f"the row has {len(rec.cells)} cells, the header {len(names)}.",
                             file=path, line=rec.line,
                             hint="add or remove cells (a comma inside a value must be quoted) and run `brcd fmt` again.")
-    missing = missing_values(resource)
-    fields = resource.fields
-    ordered = sorted(records, key=sort_key(resource, header, missing)) if resource.primary_key else list(records)
+    fields = resource_fields(resource)
+    ordered = sorted(records, key=sort_key(resource, header)) if resource.primary_key else list(records)
     position = {id(r): i for i, r in enumerate(records)}
     moved = rows_out_of_order([position[id(r)] for r in ordered])
     out = [render_row(header)]
     canonical: list[list[str]] = []
     rewritten = 0
     # Only typed fields (and other missing-value spellings) can change: skip the rest.
-    typed_cols = [i for i, f in enumerate(fields)
-                  if f.get("type", "string") in ("integer", "number", "boolean") or missing != [""]]
+    typed_cols = [i for i, f in enumerate(fields) if f.type in ("integer", "number", "boolean") or f.missing_values != ("",)]
     for rec in ordered:
         cells = list(rec.cells)
         for i in typed_cols:
-            cells[i] = canonical_cell(fields[i], cells[i], missing)
+            cells[i] = fields[i].canonical(cells[i])
         rewritten += sum(1 for a, b in zip(cells, rec.cells) if a != b)
         canonical.append(cells)
         out.append(render_row(cells))
@@ -286,26 +221,25 @@ def format_table(resource: Resource) -> TableFormat:
 def check_lossless(resource: Resource, ordered: list[Record], canonical: list[list[str]], new: bytes) -> None:
     """Refuse output whose cells do not read back as the same typed values: the new bytes
     must parse back to exactly the canonical cells, and every rewritten cell must hold the
-    same typed value as the cell it replaces."""
+    same logical value (the same key, see `Field.key`) as the cell it replaces."""
     header, after, _ = read_records(resource.path, new)
-    missing = missing_values(resource)
+    fields = resource_fields(resource)
     same = header == resource.field_names and [r.cells for r in after] == canonical
     for rec, cells in zip(ordered, canonical) if same else ():
-        for fld, raw, cell in zip(resource.fields, rec.cells, cells):
-            if raw != cell and _comparable(typed_value(fld, raw, missing), raw) != _comparable(
-                    typed_value(fld, cell, missing), cell):
+        for fld, raw, cell in zip(fields, rec.cells, cells):
+            if raw != cell and _comparable(fld, raw) != _comparable(fld, cell):
                 same = False
     if not same:  # pragma: no cover - a bug guard, never reached by valid code
         raise BrcdError("fmt-not-lossless", "formatting would change a value; nothing was written.",
                         file=resource.path, hint="report this as a bug in brcd fmt, with the table attached.")
 
 
-def _comparable(value: Any, raw: str) -> Any:
-    if value is UNPARSED:
+def _comparable(fld: Field, raw: str) -> tuple:
+    try:
+        value = fld.read(raw)
+    except Unparsed:
         return ("unparsed", raw)
-    if isinstance(value, Decimal):
-        return ("number", value.normalize() if value != 0 else Decimal(0))
-    return (type(value).__name__, value)
+    return ("missing",) if value is None else ("value", fld.key(value))
 
 
 def format_package(package: Package, tables: list[str] | None = None) -> list[TableFormat]:

@@ -25,21 +25,13 @@ from pathlib import Path
 from typing import Any
 
 from brcd.edit import hash as edit_hash
-from brcd.edit.fmt import Record, canonical_cell, missing_values, read_records, render_row, sort_key, table_bytes
+from brcd.edit.fmt import Record, read_records, render_row, sort_key, table_bytes
 from brcd.errors import BrcdError
+from brcd.fields import Field, field_of, resource_fields
 from brcd.fsutil import atomic_write_bytes
 from brcd.package import Package, Resource, load_package
 from brcd.report import Issue
 from brcd.validate import validate_package
-
-TYPE_HINTS = {
-    "date": "a date as YYYY-MM-DD",
-    "integer": "a whole number",
-    "number": "a number with a dot for decimals",
-    "boolean": "true or false",
-    "year": "a year (YYYY)",
-}
-
 
 def today() -> str:
     return dt.date.today().isoformat()
@@ -56,48 +48,44 @@ def defaults(resource: Resource) -> dict[str, str]:
     return out
 
 
-def prompt_text(fld: dict[str, Any]) -> str:
+def prompt_text(fld: dict[str, Any], resource: Resource | None = None) -> str:
     """One line about a field for the prompt: what it means and what it accepts."""
     parts = [fld.get("description") or fld.get("title") or ""]
     cons = fld.get("constraints", {})
     if "enum" in cons:
         parts.append("One of: " + " | ".join(map(str, cons["enum"])) + ".")
-    elif fld.get("type", "string") in TYPE_HINTS:
-        parts.append(f"Expects {TYPE_HINTS[fld['type']]}.")
+    elif fld.get("type", "string") != "string" or fld.get("format", "default") != "default":
+        model = field_of(resource, fld["name"]) if resource is not None else Field.of(fld)
+        parts.append(f"Expects {model.words}.")
     return " ".join(p for p in parts if p)
 
 
-def _cell_notes(fld: dict[str, Any], raw: str) -> dict[str, str]:
-    from frictionless import Field
-
-    _, notes = Field.from_descriptor(fld).read_cell(raw)
-    return notes or {}
+# How `field_problem` words each broken constraint of a typed answer.
+PROBLEM_WORDS = {
+    "enum": lambda raw, c, f: f"{raw!r} is not allowed: use one of {', '.join(map(str, c['enum']))}.",
+    "pattern": lambda raw, c, f: f"{raw!r} does not have the expected form ({c['pattern']}).",
+    "minimum": lambda raw, c, f: f"{raw!r} must be at least {c['minimum']}.",
+    "maximum": lambda raw, c, f: f"{raw!r} must be at most {c['maximum']}.",
+    "exclusiveMinimum": lambda raw, c, f: f"{raw!r} must be more than {c['exclusiveMinimum']}.",
+    "exclusiveMaximum": lambda raw, c, f: f"{raw!r} must be less than {c['exclusiveMaximum']}.",
+    "minLength": lambda raw, c, f: f"the text must be at least {c['minLength']} {f.length_unit} long (it has {len(raw)}).",
+    "maxLength": lambda raw, c, f: f"the text must be at most {c['maxLength']} {f.length_unit} long (it has {len(raw)}).",
+}
 
 
 def field_problem(package: Package, resource: Resource, name: str, raw: str,
                   existing_keys: set[str] | None = None) -> str | None:
     """Why `raw` is not acceptable in field `name` (None when it is): its type, its
     constraints, and every id it names existing in the referenced table."""
-    fld = resource.field(name)
-    cons = fld.get("constraints", {})
-    if raw in missing_values(resource):
-        return "a value is required here." if cons.get("required") else None
-    notes = _cell_notes(fld, raw)
-    if "type" in notes:
-        return f"{raw!r} is not {TYPE_HINTS.get(fld.get('type'), 'a ' + str(fld.get('type')))}."
-    if "enum" in notes:
-        return f"{raw!r} is not allowed: use one of {', '.join(map(str, cons['enum']))}."
-    if "pattern" in notes:
-        return f"{raw!r} does not have the expected form ({cons['pattern']})."
-    for key, text in (("minimum", "at least"), ("maximum", "at most"), ("exclusiveMinimum", "more than"),
-                      ("exclusiveMaximum", "less than")):
-        if key in notes:
-            return f"{raw!r} must be {text} {cons[key]}."
-    for key, text in (("minLength", "at least"), ("maxLength", "at most")):
-        if key in notes:
-            return f"the text must be {text} {cons[key]} characters long (it has {len(raw)})."
-    if notes:
-        return f"{raw!r} breaks the field's rule: {'; '.join(notes.values())}."
+    model = field_of(resource, name)
+    if model.is_missing(raw):
+        return "a value is required here." if model.required else None
+    problems = model.problems(raw)
+    if problems:
+        tag, words = problems[0]
+        if tag == "type":
+            return words
+        return PROBLEM_WORDS.get(tag, lambda r, c, f: f"{r!r} {words}")(raw, model.constraints, model)
     if existing_keys is not None and name in resource.primary_key and raw in existing_keys:
         return f"{raw} is already used in {resource.relpath}; pick a free id."
     return dangling_reference(package, resource, name, raw)
@@ -111,9 +99,10 @@ def dangling_reference(package: Package, resource: Resource, name: str, raw: str
                 for lr in resource.list_references() if lr["field"] == name]
     for table, key, ids in targets:
         ref = package.resource(table)
-        known = column_values(ref, key)
+        model = field_of(ref, key)  # ids compared as logical values: 01 finds 1 in an integer key
+        known = {model.key_of(v) for v in column_values(ref, key)}
         for value in ids:
-            if value not in known:
+            if model.key_of(value) not in known:
                 return (f"{value} is not a {key} in {ref.relpath}: add that row there first "
                         f"(`brcd new {table}`), or use an id it holds.")
     return None
@@ -276,8 +265,7 @@ def copy_package(package: Package, dest: Path) -> Package:
 
 def render_new_row(resource: Resource, row: dict[str, str]) -> str:
     """The row as one canonical CSV record (cells in schema order, LF-terminated)."""
-    missing = missing_values(resource)
-    return render_row([canonical_cell(f, row.get(f["name"], ""), missing) for f in resource.fields])
+    return render_row([f.canonical(row.get(f.name, "")) for f in resource_fields(resource)])
 
 
 def insert_row(package: Package, table: str, row: dict[str, str], *, update_hashes: bool = True) -> Placement:
@@ -292,7 +280,7 @@ def insert_row(package: Package, table: str, row: dict[str, str], *, update_hash
     lines = list(io.StringIO(text, newline=""))
     ending = "\r\n" if lines and lines[0].endswith("\r\n") else "\n"
     new_line = render_new_row(resource, row).removesuffix("\n") + ending
-    key = sort_key(resource, header, missing_values(resource)) if resource.primary_key else None
+    key = sort_key(resource, header) if resource.primary_key else None
     new_record = Record(0, [row.get(n, "") for n in resource.field_names])
     index = len(records)
     if key is not None and [key(r) for r in records] == sorted(key(r) for r in records):
@@ -361,7 +349,7 @@ def describe_fields(resource: Resource) -> str:
     out = []
     for f in resource.fields:
         req = "required" if f.get("constraints", {}).get("required") else "optional"
-        out.append(f"--{f['name'].replace('_', '-'):<28} {f.get('type', 'string'):<8} {req:<8} {prompt_text(f)}")
+        out.append(f"--{f['name'].replace('_', '-'):<28} {f.get('type', 'string'):<8} {req:<8} {prompt_text(f, resource)}")
     return "\n".join(out)
 
 

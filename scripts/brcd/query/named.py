@@ -39,8 +39,8 @@ from pathlib import Path
 from typing import Any
 
 from brcd.errors import BrcdError
+from brcd.fields import quote_ident
 from brcd.query import locked
-from brcd.types import quote_ident
 
 QUERIES_DIR = "queries"
 PARAM_TYPES = ("string", "integer", "number", "date", "boolean")

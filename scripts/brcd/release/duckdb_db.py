@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from brcd.release.layout import LinkTable, TableLayout, links_select_sql
 from brcd.duck import read_csv_sql
-from brcd.types import quote_ident as q, quote_literal as lit
+from brcd.fields import quote_ident as q, quote_literal as lit
 
 if TYPE_CHECKING:  # pragma: no cover
     import duckdb

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from brcd.package import Package, Resource
+from brcd.fields import quote_ident as q, quote_literal as lit
 from brcd.presentation import index_plan, site_facets
-from brcd.types import quote_ident as q, quote_literal as lit
 
 # Free-text columns get a full-text index: titles, names, places, descriptions, notes, summaries,
 # quotes. The index stems English words (FTS5's porter tokenizer): `hijacking` finds "hijacked".

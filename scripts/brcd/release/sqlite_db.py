@@ -1,7 +1,7 @@
 """Write the SQLite database Datasette serves.
 
 Layout (from `brcd.release.layout`): one table per resource with the schema's column types
-(`brcd.types.sqlite_type`), PRIMARY KEY, NOT NULL for required fields and FOREIGN KEY
+(`brcd.fields.Field.sqlite_type`), PRIMARY KEY, NOT NULL for required fields and FOREIGN KEY
 constraints; one link table per `;` id list; the indexes of `brcd.release.layout` (the site's
 facet and foreign-key columns, each paired with the table's sort column; partial, without
 NULLs, for optional foreign keys that are not facets); an FTS5 index `<table>_fts` with `content="<table>"` over the free-text columns; and
@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from brcd.release.layout import LinkTable, TableLayout
-from brcd.types import quote_ident as q, quote_literal as lit, sqlite_type
+from brcd.fields import quote_ident as q, quote_literal as lit, resource_fields
 
 if TYPE_CHECKING:  # pragma: no cover
     import duckdb
@@ -40,13 +40,13 @@ BUILD_PRAGMAS = ("journal_mode=OFF", "synchronous=OFF", "locking_mode=EXCLUSIVE"
                  f"cache_size=-{CACHE_KIB}", "page_size=4096", "foreign_keys=OFF")
 
 
-def column_sql(fld: dict[str, Any], required_pk: bool) -> str:
-    required = (fld.get("constraints") or {}).get("required") or required_pk
-    return f"{q(fld['name'])} {sqlite_type(fld)}" + (" NOT NULL" if required else "")
+def column_sql(fld: Any, required_pk: bool) -> str:
+    """A column of CREATE TABLE from a field's model."""
+    return f"{q(fld.name)} {fld.sqlite_type}" + (" NOT NULL" if fld.required or required_pk else "")
 
 
 def create_table_sql(t: TableLayout) -> str:
-    parts = [column_sql(f, f["name"] in t.primary_key) for f in t.fields]
+    parts = [column_sql(f, f.name in t.primary_key) for f in resource_fields(t.resource)]
     if t.primary_key:
         parts.append(f"PRIMARY KEY ({', '.join(q(c) for c in t.primary_key)})")
     for fk in t.foreign_keys:
@@ -68,18 +68,10 @@ def sqlite_select_sql(t: TableLayout, source: str) -> str:
     """DuckDB SELECT turning schema types into SQLite's conventions. `source` is already in
     primary-key order (`duckdb_db.write_duckdb` stores it so) and DuckDB keeps that order."""
     cols = []
-    for f in t.fields:
-        name, ftype = q(f["name"]), f.get("type", "string")
-        if ftype == "date":
-            cols.append(f"CAST({name} AS VARCHAR) AS {name}")  # ISO YYYY-MM-DD
-        elif ftype == "datetime":
-            cols.append(f"strftime({name}, '%Y-%m-%dT%H:%M:%S') AS {name}")
-        elif ftype == "boolean":
-            cols.append(f"CAST({name} AS INTEGER) AS {name}")
-        elif ftype == "time":
-            cols.append(f"CAST({name} AS VARCHAR) AS {name}")
-        else:
-            cols.append(name)
+    for f in resource_fields(t.resource):
+        name = q(f.name)
+        value = f.sqlite_value(name)
+        cols.append(name if value == name else f"{value} AS {name}")
     return f"SELECT {', '.join(cols)} FROM {source}"
 
 
@@ -184,7 +176,7 @@ def write_side(path: Path, duck: "duckdb.DuckDBPyConnection", tables: list[Table
         create_indexes(cur, tables, links, restore_cache_kib=SIDE_CACHE_KIB)
         lap("side indexes")
         if main is not None and main.fts:
-            types = {f["name"]: sqlite_type(f) for f in main.fields}
+            types = {f.name: f.sqlite_type for f in resource_fields(main.resource)}
             cur.execute(f"CREATE TABLE {q(main.name)} ({', '.join(f'{q(c)} {types[c]}' for c in main.fts)})")
             load(cur, duck, main.name, f"SELECT {', '.join(q(c) for c in main.fts)} FROM {source[main.name]}")
         for t in [*tables, *([main] if main is not None else [])]:

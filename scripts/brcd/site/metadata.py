@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from brcd.errors import BrcdError
+from brcd.fields import Field
 from brcd.package import Package, Resource
 from brcd.presentation import table_behaviour
 from brcd.query.named import load_queries
@@ -44,7 +45,8 @@ def _unit_text(unit: str) -> str:
 
 
 def column_description(fld: dict[str, Any]) -> str:
-    """`Title. Description Unit: people.` from one Table Schema field."""
+    """`Title. Description Unit: people.` from one Table Schema field, and how the database
+    holds its values when not as written in the CSV (booleans as 1/0: `Field.sqlite_words`)."""
     parts = []
     title = (fld.get("title") or "").strip()
     desc = (fld.get("description") or "").strip()
@@ -54,7 +56,9 @@ def column_description(fld: dict[str, Any]) -> str:
         parts.append(desc)
     if fld.get("unit"):
         parts.append(f"Unit: {_unit_text(str(fld['unit']))}.")
-    return " ".join(parts)
+    if fld.get("type", "string") != "string":
+        parts.append(Field.of(fld).sqlite_words)
+    return " ".join(p for p in parts if p)
 
 
 def _licence(lic: dict[str, Any]) -> tuple[str, str | None]:

@@ -1,13 +1,14 @@
 """`validate_package`: every rule of `brcd validate` over a whole package, in one report.
 
-Order of work: the descriptor against the Data Package profile (`descriptor`, checked first,
-in this process); then, table by table (districts and incidents first: other
-tables' rules need their points and dates), the file itself (`structure`), its rows slice by
-slice (`records`: blank and ragged rows with their physical lines), each slice's cells
-(`cells`: types, formulas, stray spaces) and its generated pandera model (`models`: the
-schema's constraints and the domain rules of `checks`); then the keys between tables
-(`keys`, on the key columns kept from every slice); last the `bytes`/`hash` of each file,
-hashed in a thread meanwhile. Only a package that cannot be read at all raises (`BrcdError`,
+Order of work: what brcd does not read exactly as the spec says is refused first (`support`,
+exit 2); the descriptor against the Data Package profile (`descriptor`, in this process); then,
+table by table (the smallest first), the file itself (`structure`), its rows slice by slice
+(`records`: blank and ragged rows with their physical lines), each slice's cells (`cells`:
+missing values, types, formulas, stray spaces, control characters) and its generated pandera
+model (`models`: the schema's constraints and its declared row rules of `checks`); then the keys
+between tables (`keys`) and the rules that read other rows (`checks.check_rules`), on the columns
+kept from every slice; last the `bytes`/`hash` of each file, hashed in a thread meanwhile. Only
+a package that cannot be read at all raises (`BrcdError`,
 exit 2); every problem in the data is an `Issue` of the returned `Report`, counted in full
 even when `max_errors` shortens the list (`collector`).
 """
@@ -18,16 +19,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 from brcd.errors import BrcdError
+from brcd.fields import field_of
 from brcd.package import Package, load_package
 from brcd.report import Issue, Report
-from brcd.validate.cells import check_formats, check_text, typed_frame
-from brcd.validate.checks import CONTEXT_FIELDS, add_context, rules_for
+from brcd.validate.cells import check_text, typed_frame
+from brcd.validate.checks import check_rules, row_rules, typed_columns
 from brcd.validate.collector import Collector
 from brcd.validate.descriptor import check_hashes, start_profile_check
 from brcd.validate.keys import check_foreign_keys, check_list_references, check_unique, kept_fields
 from brcd.validate.models import evaluate, failures
 from brcd.validate.records import Fallback
 from brcd.validate.structure import Table, read_table
+from brcd.validate.support import refuse_unsupported
 
 if TYPE_CHECKING:  # pragma: no cover
     import polars as pl
@@ -35,21 +38,6 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["validate_package"]
 
 _IMPORTING: dict = {}  # module -> the thread importing it (`_import_soon`)
-# The tables whose rules read a context table other than districts (`checks.add_context`).
-CONTEXT_USERS = {"incidents": ("statements",)}
-
-CONSTRAINT_WORDS = {
-    "required": lambda f, c: "a value is required.",
-    "enum": lambda f, c: f"is not one of: {', '.join(map(str, c['enum']))}.",
-    "pattern": lambda f, c: f"does not match the pattern {c['pattern']}.",
-    "minimum": lambda f, c: f"is below the minimum {c['minimum']}.",
-    "maximum": lambda f, c: f"is above the maximum {c['maximum']}.",
-    "exclusiveMinimum": lambda f, c: f"is not above {c['exclusiveMinimum']}.",
-    "exclusiveMaximum": lambda f, c: f"is not below {c['exclusiveMaximum']}.",
-    "minLength": lambda f, c: f"is shorter than {c['minLength']} characters.",
-    "maxLength": lambda f, c: f"is longer than {c['maxLength']} characters.",
-}
-
 
 def validate_package(package: "str | Path | Package | None", *, max_errors: int | None = None,
                      exact_reader: bool = False) -> Report:
@@ -57,14 +45,13 @@ def validate_package(package: "str | Path | Package | None", *, max_errors: int 
     `exact_reader`: read every table with the exact CSV reader (to test the fast one against)."""
 
     pkg = package if isinstance(package, Package) else load_package(package)
-    for res in pkg.resources:
-        check_formats(res)  # a format it cannot read is a broken schema: one error, exit 2
+    refuse_unsupported(pkg)  # a feature it does not read as the spec says: one error, exit 2
     out = Collector(limit=max_errors, order={r.name: i for i, r in enumerate(pkg.resources)})
     finish_profile_check = start_profile_check(pkg)
     _import_soon("pandera.polars", without=("pandas", "hypothesis"), then=_first_pandera_validation)  # overlapped with reading the first tables
     digests: dict = {}
     tables: dict[str, Table | None] = {}
-    context: dict[str, pl.DataFrame] = {}
+    typed: dict[str, pl.DataFrame] = {}  # table -> the typed columns the rules read after reading
     # every file is read and its first slice begun before any rows are checked, in the order
     # of `_check_order`: small tables are checked while the big ones are being parsed
     read = [(res, read_table(res, out, digests, exact=exact_reader)) for res in _check_order(pkg.resources)]
@@ -74,9 +61,10 @@ def validate_package(package: "str | Path | Package | None", *, max_errors: int 
     _imported("pandera.polars")
     for res, table in read:
         if table is not None:
-            table = _check_rows(table, kept_fields(res, pkg), context, out)
+            table = _check_rows(table, kept_fields(res, pkg), pkg, out, typed)
         tables[res.name] = table
-    _check_keys(tables, out)
+    _check_keys(tables, pkg, typed, out)
+    _check_row_counts(pkg, tables, out)
     check_hashes(pkg, out, {name: fut.result() for name, fut in digests.items()})
     finish_profile_check(out)
     report = out.report()
@@ -84,16 +72,28 @@ def validate_package(package: "str | Path | Package | None", *, max_errors: int 
     return report
 
 
-def _check_keys(tables: "dict[str, Table | None]", out) -> None:
-    """Unique and primary keys, foreign keys and lists of ids, of every table, two checks at a
-    time (polars leaves the GIL, and most of a check's work is on one core); the biggest tables
-    first, each check's issues collected apart and merged in order."""
+def _check_row_counts(package: Package, tables: "dict[str, Table | None]", out) -> None:
+    """A resource's declared `rows` (frictionless' stats) against the rows read."""
+    for res in package.resources:
+        declared, table = res.descriptor.get("rows"), tables.get(res.name)
+        if isinstance(declared, int) and not isinstance(declared, bool) and table is not None \
+                and declared != len(table.lines):
+            out.add(Issue("row-count", res.name, res.relpath,
+                          message=f"datapackage.json declares {declared} rows, the file has {len(table.lines)}."))
+
+
+def _check_keys(tables: "dict[str, Table | None]", package: Package, typed: dict, out) -> None:
+    """Unique and primary keys, foreign keys and lists of ids, and the rules that read other
+    rows, of every table, two checks at a time (polars leaves the GIL, and most of a check's
+    work is on one core); the biggest tables first, each check's issues collected apart and
+    merged in order."""
     from concurrent.futures import ThreadPoolExecutor
 
     jobs = []
     for table in sorted((t for t in tables.values() if t is not None), key=lambda t: -len(t.lines)):
         jobs.append((check_unique, table, (table,)))
         jobs += [(check, table, (table, tables)) for check in (check_foreign_keys, check_list_references)]
+        jobs.append((check_rules, table, (table, tables, package, typed)))
 
     def run(job: tuple) -> Collector:
         check, table, args = job
@@ -108,8 +108,7 @@ def _check_keys(tables: "dict[str, Table | None]", out) -> None:
 
 def _check_order(resources: list) -> list:
     """Smallest file first, so the small tables are checked while the first slice of a big one
-    is parsed; but a table whose typed columns other tables' rules need (`CONTEXT_FIELDS`:
-    districts' points for every table, incidents' dates for statements) before those."""
+    is parsed."""
 
     def size(res) -> int:
         try:
@@ -117,12 +116,7 @@ def _check_order(resources: list) -> list:
         except OSError:
             return 0
 
-    order = sorted(resources, key=lambda r: (r.name != "districts", size(r)))
-    for provider in (r for r in resources if r.name in CONTEXT_FIELDS and r.name != "districts"):
-        users = [r for r in order if r.name in CONTEXT_USERS.get(provider.name, ())]
-        order = [r for r in order if r not in users]
-        order[order.index(provider) + 1: order.index(provider) + 1] = users
-    return order
+    return sorted(resources, key=size)
 
 
 def _import_soon(module: str, without: tuple[str, ...] = (), then: "Callable[[], None] | None" = None) -> None:
@@ -191,40 +185,41 @@ def _imported(module: str) -> None:
         thread.join()
 
 
-def _check_rows(table: "Table", keep: list[str], context: "dict[str, pl.DataFrame]", out) -> "Table":
-    """Check the table's rows slice by slice; keep `keep` columns (and the typed columns other
-    tables' rules need) for the key checks. When the fast reader gives up on a slice, the whole
-    table is read again by the exact one and checked afresh."""
+def _check_rows(table: "Table", keep: list[str], package: Package, out, typed: dict) -> "Table":
+    """Check the table's rows slice by slice; keep `keep` columns for the key checks and the
+    rules that read other rows. When the fast reader gives up on a slice, the whole table is
+    read again by the exact one and checked afresh."""
 
     tmp = Collector(limit=out.limit, order=out.order)
     try:
-        _check_slices(table, keep, context, tmp)
+        _check_slices(table, keep, package, tmp, typed)
     except Fallback:
         tmp = Collector(limit=out.limit, order=out.order)
         table = table.fallback(tmp)
-        _check_slices(table, keep, context, tmp)
+        _check_slices(table, keep, package, tmp, typed)
     out.merge(tmp)
     table.source = table.fallback = None  # the file's bytes can go
     return table
 
 
-def _check_slices(table: "Table", keep: list[str], context: "dict[str, pl.DataFrame]", out) -> None:
+def _check_slices(table: "Table", keep: list[str], package: Package, out, typed_kept: dict) -> None:
     import polars as pl
 
     kept: list[pl.DataFrame] = []
-    typed_kept: list[pl.DataFrame] = []
-    wanted = [n for n in CONTEXT_FIELDS.get(table.name, []) if n in table.resource.field_names]
+    wanted = typed_columns(table.resource, package)
+    slices: list[pl.DataFrame] = []
     plan: dict = {}  # the table's pandera models, made for its first slice
     for _ in table.chunks(out):
         typed = typed_frame(table, out)
         _guarded(check_text, table, out, table, out)
-        _guarded(_check_model, table, out, table, typed, context, out, plan)
+        _guarded(_check_model, table, out, table, typed, package, out, plan)
         table.keep(keep, kept)
         if wanted:
-            typed_kept.append(typed.select(wanted))
+            slices.append(typed.select(wanted))
+            table.keep(wanted, [])  # their lines in rows that span several (their text is not kept)
     table.finish(kept)
     if wanted:
-        context[table.name] = pl.concat(typed_kept) if typed_kept else None
+        typed_kept[table.name] = pl.concat(slices, rechunk=False) if slices else None
 
 
 def _guarded(check, table: "Table", out, *args) -> None:
@@ -241,17 +236,14 @@ def _guarded(check, table: "Table", out, *args) -> None:
                               " the table may hold errors it did not report."))
 
 
-def _check_model(table: "Table", typed: "pl.DataFrame", context: "dict[str, pl.DataFrame]", out,
-                 plan: dict | None = None) -> None:
-    """Constraints and domain rules of the current slice, through the generated pandera model."""
+def _check_model(table: "Table", typed: "pl.DataFrame", package: Package, out, plan: dict | None = None) -> None:
+    """Constraints and row rules of the current slice, through the generated pandera model."""
 
-    frame = add_context(table.name, typed, context)
     raw = table.frame
-    fields = {f["name"]: f for f in table.resource.fields}
-    rules = {r.code: r for r in rules_for(table.name, table.resource.fields)}
-    for kind, field, tag, rows in failures(table.resource, typed, frame, plan=plan):
+    rules = {b.code: b for b in row_rules(table.resource, package)}
+    for kind, field, tag, rows in failures(table.resource, typed, typed, plan=plan, package=package):
         rows = rows[table.ok[rows]]  # ragged and blank rows were reported as such
-        if kind in ("required", "rule") and field in raw.columns and len(rows):
+        if kind == "rule" and field in raw.columns and len(rows):
             # a cell that did not parse is null in the typed frame but was reported as a type-error
             unparsed = raw[field].gather(rows).is_not_null() & typed[field].gather(rows).is_null()
             rows = rows[~unparsed.to_numpy()]
@@ -262,14 +254,11 @@ def _check_model(table: "Table", typed: "pl.DataFrame", context: "dict[str, pl.D
 
             def make(i: int, rule=rule, field=field, rows=rows) -> Issue:
                 r = int(rows[i])
-                return table.issue(rule.code, r, field, rule.explain(frame.row(r, named=True), field),
+                return table.issue(rule.code, r, field, rule.rule.explain(rule, typed.row(r, named=True), field),
                                    raw[field][r] if field in raw.columns else None)
 
             out.add_many(len(rows), (make(i) for i in range(min(len(rows), out.limit or len(rows)))))
             continue
-        cons = fields[field].get("constraints") or {}
-        words = CONSTRAINT_WORDS.get(tag, lambda f, c: f"breaks the constraint {tag}.")(field, cons)
+        words = field_of(table.resource, field).constraint_words(tag)
         out.add_rows(len(rows), rows, lambda r, field=field, words=words, tag=tag: table.issue(
-            "constraint-error", r, field,
-            (f"{field} is empty: {words}" if tag == "required" else f"{raw[field][r]!r} {words}")
-            + ("" if tag == "required" else f" (constraint {tag})"), raw[field][r]))
+            "constraint-error", r, field, f"{raw[field][r]!r} {words} (constraint {tag})", raw[field][r]))

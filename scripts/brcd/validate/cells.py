@@ -1,137 +1,88 @@
-"""Rules 1 and 2 on single cells: type and format (`type-error`), spreadsheet formula
-injection and stray spaces. `typed_frame` turns a table of strings into typed columns for the
-constraint and domain checks; a cell that does not parse is reported once here and is null
-in the typed frame (the `required` check then skips it: see `models.failures`)."""
+"""Rules 1 and 2 on single cells: missing values, type and format (`type-error`), `required`
+(`constraint-error`), spreadsheet formula injection and stray spaces. `typed_frame` turns a
+table of raw cells into typed columns for the constraint and domain checks, through each
+field's model (`brcd.fields.Field`); a cell that does not parse is reported once here and is
+null in the typed frame (the later checks skip it: see `validate._check_model`)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from brcd.errors import BrcdError
+from brcd.fields import resource_fields
 from brcd.validate.collector import Collector
 from brcd.validate.structure import Table
 
 if TYPE_CHECKING:  # pragma: no cover
     import polars as pl
 
-    from brcd.package import Resource
-
-DATE_RE = r"^\d{4}-\d{2}-\d{2}$"
-DATETIME_RE = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?$"
-TIME_RE = r"^\d{2}:\d{2}:\d{2}$"
-YEAR_RE = r"^\d{4}$"
-YEARMONTH_RE = r"^\d{4}-(0[1-9]|1[0-2])$"
 FORMULA_RE = r"^[=+\-@][A-Za-z(]"
-TRUE_VALUES = ["true", "True", "TRUE", "1"]
-FALSE_VALUES = ["false", "False", "FALSE", "0"]
-
-TYPE_WORDS = {
-    "integer": "a whole number", "number": "a number", "boolean": "true or false",
-    "date": "a date as YYYY-MM-DD", "datetime": "a date and time as YYYY-MM-DDThh:mm:ss",
-    "time": "a time as hh:mm:ss", "year": "a year as YYYY", "yearmonth": "a month as YYYY-MM",
-}
-# Table Schema's string formats: (pattern, what a cell must be).
-STRING_FORMATS = {
-    "email": (r"^[^@\s]+@[^@\s]+\.[^@\s]+$", "an email address"),
-    "uri": (r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s]+$", "a URI with its scheme (like https://...)"),
-    "uuid": (r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$", "a UUID"),
-    "binary": (r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$", "base64 text"),
-}
-# Date and time types are read in their ISO form only (Table Schema's "default").
-ISO_ONLY = ("date", "datetime", "time", "year", "yearmonth")
-
-
-def checks_type(field: dict[str, Any]) -> bool:
-    """Whether a cell of this field can fail to be of its type (`type-error`)."""
-    ftype = field.get("type", "string")
-    return ftype not in ("string", "any") or field.get("format") in STRING_FORMATS
-
-
-def type_words(field: dict[str, Any]) -> str:
-    ftype = field.get("type", "string")
-    if ftype == "string":
-        return STRING_FORMATS[field["format"]][1]
-    return TYPE_WORDS.get(ftype, ftype)
-
-
-def check_formats(resource: "Resource") -> None:
-    """A field format this validator cannot read is a broken schema (exit 2), not a million
-    type errors: date and time types in their ISO form only, strings in `STRING_FORMATS`."""
-
-    for f in resource.fields:
-        ftype, fmt = f.get("type", "string"), f.get("format", "default")
-        if (ftype in ISO_ONLY and fmt != "default") or (ftype == "string" and fmt not in ("default", *STRING_FORMATS)):
-            raise BrcdError("schema-error", f"field {f['name']!r} of {resource.name} has format {fmt!r}, which"
-                            " brcd validate does not read.", file=resource.schema_path or resource.root / "datapackage.json",
-                            hint=f"give {ftype} fields the format \"default\""
-                                 + (f" or one of {', '.join(STRING_FORMATS)}" if ftype == "string" else "") + ".")
-
-
-def parse_expr(field: dict[str, Any]) -> "pl.Expr":
-    """The typed value of a field's cell; null where the cell is empty or does not parse."""
-    import polars as pl
-
-    c = pl.col(field["name"])
-    ftype = field.get("type", "string")
-    if ftype == "integer":
-        return c.cast(pl.Int64, strict=False)
-    if ftype == "number":
-        v = c.cast(pl.Float64, strict=False)
-        return pl.when(v.is_finite()).then(v)
-    if ftype == "boolean":
-        return pl.when(c.is_in(field.get("trueValues", TRUE_VALUES))).then(True) \
-            .when(c.is_in(field.get("falseValues", FALSE_VALUES))).then(False)
-    # cache=False: polars' cache of parsed strings costs more than it saves (a slice holds
-    # tens of thousands of distinct dates): 2.5 ms less per date column per 150k rows
-    if ftype == "date":
-        return pl.when(c.str.contains(DATE_RE)).then(c.str.to_date("%Y-%m-%d", strict=False, cache=False))
-    if ftype == "datetime":
-        return pl.when(c.str.contains(DATETIME_RE)).then(c.str.to_datetime(strict=False, time_zone="UTC", cache=False))
-    if ftype == "time":
-        return pl.when(c.str.contains(TIME_RE)).then(c.str.to_time("%H:%M:%S", strict=False, cache=False))
-    if ftype == "year":
-        return pl.when(c.str.contains(YEAR_RE)).then(c.cast(pl.Int64, strict=False))
-    if ftype == "yearmonth":
-        return pl.when(c.str.contains(YEARMONTH_RE)).then(c)
-    if ftype == "string" and field.get("format") in STRING_FORMATS:
-        return pl.when(c.str.contains(STRING_FORMATS[field["format"]][0])).then(c)
-    return c
+TYPED = "\x00typed"  # suffix of the typed columns beside the raw ones, in one query
 
 
 def typed_frame(table: Table, out: Collector) -> "pl.DataFrame":
-    """Parse every cell; report `type-error` for non-empty cells that do not parse."""
+    """Parse every cell; report `type-error` for present cells that do not parse, and
+    `constraint-error` (required) for missing cells of required fields."""
     import polars as pl
 
-    fields = table.resource.fields
+    fields = resource_fields(table.resource)
     raw = table.frame
-    typed = raw.select(parse_expr(f).alias(f["name"]) for f in fields)
-    checked = [f for f in fields if checks_type(f)]
-    if checked:
-        ok = pl.Series(table.ok)
-        bad = raw.select((pl.col(f["name"]).is_not_null() & typed[f["name"]].is_null() & ok).alias(f["name"])
-                         for f in checked)
-        counts = bad.sum().row(0)
-        for f, n in zip(checked, counts):
-            if not n:
-                continue
-            name = f["name"]
-            rows = np.flatnonzero(bad[name].to_numpy())
-            want = type_words(f)
-            out.add_rows(int(n), rows, lambda r, name=name, want=want: table.issue(
-                "type-error", r, name, f"{raw[name][r]!r} is not {want}.", raw[name][r]))
+    # which columns hold a "" cell (a quoted empty cell, missing like an empty one), in one
+    # query: the others skip a comparison of text per check, and a text column is then its
+    # own typed column (no copy)
+    shortest = raw.select(pl.col(f.name).str.len_bytes().min() for f in fields).row(0) if raw.height \
+        else [None] * len(fields)
+    blanks = {f.name: n == 0 for f, n in zip(fields, shortest)}
+    fast = [f for f in fields if f.vectorised]
+    typed = raw.select(f.typed_expr(pl.col(f.name), blanks[f.name]).alias(f.name) for f in fast)
+    slow = [f.typed(raw[f.name]) for f in fields if not f.vectorised]
+    if slow:
+        typed = typed.with_columns(slow)
+    typed = typed.select(f.name for f in fields)
+    both = pl.concat([raw, typed.rename({f.name: f.name + TYPED for f in fields})], how="horizontal")
+    checks = [(f, "type-error", f.unparsed_expr(pl.col(f.name), pl.col(f.name + TYPED), blanks[f.name]))
+              for f in fields if f.checks_type]
+    checks += [(f, "required", f.missing_expr(pl.col(f.name), blanks[f.name])) for f in fields if f.required]
+    if not checks:
+        return typed
+    ok = pl.Series(table.ok)
+    bad = both.select(((expr & pl.lit(ok)).fill_null(False)).alias(str(i)) for i, (_, _, expr) in enumerate(checks))
+    counts = bad.sum().row(0)
+    for i, ((f, kind, _), n) in enumerate(zip(checks, counts)):
+        if not n:
+            continue
+        name = f.name
+        rows = np.flatnonzero(bad[str(i)].to_numpy())
+        if kind == "required":
+            out.add_rows(int(n), rows, lambda r, name=name: table.issue(
+                "constraint-error", r, name, f"{name} is empty: a value is required.", raw[name][r]))
+            continue
+        if f.type == "integer":
+            rows = _without_big_integers(table, f, rows, out)
+        out.add_rows(len(rows), rows, lambda r, name=name, want=f.words: table.issue(
+            "type-error", r, name, f"{raw[name][r]!r} is not {want}.", raw[name][r]))
     return typed
 
 
+def _without_big_integers(table: Table, f, rows: np.ndarray, out: Collector) -> np.ndarray:
+    """`rows` less the integers beyond 64 bits among them: integers all the same (Table Schema
+    sets no limit), with no place in the typed Int64 column, so their constraints are checked
+    here, one cell at a time."""
+    column = table.frame[f.name]
+    big = f.big_integers(column.gather(rows)).to_numpy()
+    for r in rows[big]:
+        cell = column[int(r)]
+        for tag, words in f.constraint_failures(f.read(cell)):
+            out.add(table.issue("constraint-error", int(r), f.name, f"{cell!r} {words} (constraint {tag})", cell))
+    return rows[~big]
+
+
 def free_text_fields(table: Table) -> list[str]:
-    """String fields without an enum or pattern (those catch stray characters themselves)."""
-    out = []
-    for f in table.resource.fields:
-        cons = f.get("constraints") or {}
-        if f.get("type", "string") == "string" and "enum" not in cons and "pattern" not in cons:
-            out.append(f["name"])
-    return out
+    """Strings without a format, an enum or a pattern (those catch stray characters themselves)."""
+    return [f.name for f in resource_fields(table.resource)
+            if f.type == "string" and f.format == "default" and f.enum is None and f.pattern is None
+            and f.categories is None]
 
 
 def _is_formula(c: "pl.Expr") -> "pl.Expr":

@@ -3,102 +3,104 @@ code (not pandera's `from_frictionless_schema`, which reads dates as strings, dr
 keys and pins frictionless 4).
 
 `table_schema(resource)` compiles one schema to a `pandera.polars.DataFrameSchema` over the
-typed frame of `cells.typed_frame`: one `Column` per field with its dtype, `nullable` from
-`required` and a check per constraint (`enum`, `pattern`, `minimum`, `maximum`, `minLength`,
-`maxLength`), plus the table's domain rules from `checks.rules_for` as DataFrame-level checks.
-Every check carries its error tag (`error=`), which `failures` maps back to a BRCD code.
+typed frame of `cells.typed_frame`: one `Column` per field with its dtype and a check per
+constraint on logical values (`enum`, `pattern`, `minimum`, `maximum`, `exclusiveMinimum`,
+`exclusiveMaximum`, `minLength`, `maxLength`), each made from the field's model
+(`brcd.fields.Field`: the bounds and enum already of the field's type), plus the table's row
+rules (`checks.row_rules`, declared in the schema) as DataFrame-level checks. Every check
+carries its error tag (`error=`), which `failures` maps back to a BRCD code.
 `evaluate` runs a model's checks (each made by pandera's own check backend) in one polars
 query, and finds the rows `validate` would list, at a fraction of its cost.
-`unique` and `primaryKey` are checked in `keys` (pandera would flag every copy, Frictionless
-flags the second and later ones).
+`required` is checked on the raw cells (`cells.typed_frame`: a missing value, not a cell that
+failed to parse); `unique` and `primaryKey` in `keys` (pandera would flag every copy,
+Frictionless flags the second and later ones).
 """
 
 from __future__ import annotations
 
-import datetime as dt
+import json
 from typing import TYPE_CHECKING, Any, Iterator
 
-from brcd.errors import BrcdError
-from brcd.validate.checks import Rule, rules_for
+from brcd.fields import Field, resource_fields
+from brcd.validate.checks import Binding, row_rules
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
     import pandera.polars as pa
     import polars as pl
 
-    from brcd.package import Resource
+    from brcd.package import Package, Resource
 
-CONSTRAINTS = ("enum", "pattern", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "minLength", "maxLength")
 RULE_TAG = "rule:"
+# pandera's built-in checks of a bound (they pass NaN above any bound: see `_bound_check`)
+BOUND_CHECKS = {"minimum": "ge", "maximum": "le", "exclusiveMinimum": "gt", "exclusiveMaximum": "lt"}
 
 
-def dtype(field: dict[str, Any]) -> Any:
-    import polars as pl
-
-    return {"integer": pl.Int64, "number": pl.Float64, "boolean": pl.Boolean, "date": pl.Date,
-            "datetime": pl.Datetime("us", "UTC"), "time": pl.Time, "year": pl.Int64}.get(field.get("type", "string"), pl.Utf8)
-
-
-def _bound(field: dict[str, Any], value: Any) -> Any:
-    """A constraint's value in the field's type (ValueError when it does not fit)."""
-    ftype = field.get("type", "string")
-    if ftype == "date" and isinstance(value, str):
-        return dt.date.fromisoformat(value)
-    if ftype == "integer" and not isinstance(value, bool):
-        if float(value) != int(float(value)):
-            raise ValueError(value)
-        return int(float(value))
-    if ftype == "number" and not isinstance(value, bool):
-        return float(value)
-    if ftype == "string" and not isinstance(value, str):
-        raise ValueError(value)
-    return value
-
-
-def column_checks(field: dict[str, Any], where: Any = None) -> list["pa.Check"]:
-    """The field's constraints as pandera checks; a constraint that cannot apply (a bad
-    regular expression, a bound of the wrong type) is a broken schema: `BrcdError`, exit 2."""
+def column_checks(field: Field) -> list["pa.Check"]:
+    """The field's constraints on logical values as pandera checks (a constraint that cannot
+    apply was refused when the field's model was made)."""
     import pandera.polars as pa
-    import polars as pl
 
-    cons = field.get("constraints") or {}
-    ftype = field.get("type", "string")
-    name = field["name"]
     checks = []
-    try:
-        if "enum" in cons:
-            checks.append(pa.Check.isin([_bound(field, v) for v in cons["enum"]], error="enum"))
-        if "pattern" in cons and ftype == "string":
-            pattern = f"^(?:{cons['pattern']})$"
-            pl.Series([""], dtype=pl.Utf8).str.contains(pattern)  # compiles the expression or raises
-            checks.append(pa.Check.str_matches(pattern, error="pattern"))
-        if "minimum" in cons and ftype != "string":
-            checks.append(pa.Check.ge(_bound(field, cons["minimum"]), error="minimum"))
-        if "maximum" in cons and ftype != "string":
-            checks.append(pa.Check.le(_bound(field, cons["maximum"]), error="maximum"))
-        if "exclusiveMinimum" in cons and ftype != "string":
-            checks.append(pa.Check.gt(_bound(field, cons["exclusiveMinimum"]), error="exclusiveMinimum"))
-        if "exclusiveMaximum" in cons and ftype != "string":
-            checks.append(pa.Check.lt(_bound(field, cons["exclusiveMaximum"]), error="exclusiveMaximum"))
-        if "minLength" in cons and ftype == "string":
-            checks.append(pa.Check.str_length(min_value=int(cons["minLength"]), error="minLength"))
-        if "maxLength" in cons and ftype == "string":
-            checks.append(pa.Check.str_length(max_value=int(cons["maxLength"]), error="maxLength"))
-    except (ValueError, TypeError, pl.exceptions.PolarsError) as exc:
-        raise BrcdError("schema-error", f"a constraint of field {name!r} cannot be applied: {exc}.", file=where,
-                        hint="give each constraint a value of the field's type and a valid regular expression.") from None
+    if field.enum is not None:
+        checks.append(pa.Check.isin(field.enum_vector(), error="enum"))
+    if field.categories is not None:
+        checks.append(pa.Check.isin([field.vector_value(c) for c in field.categories], error="categories"))
+    if field.pattern is not None:
+        checks.append(pa.Check.str_matches(field.pattern, error="pattern"))
+    for key in field.bounds:
+        if field.type == "number":
+            checks.append(_bound_check(field, key))
+        else:
+            checks.append(getattr(pa.Check, BOUND_CHECKS[key])(field.bound(key), error=key))
+    for key in ("minLength", "maxLength"):
+        if key not in field.constraints:
+            continue
+        n = field.constraints[key]
+        if field.type == "string":
+            checks.append(pa.Check.str_length(**{("min_value" if key == "minLength" else "max_value"): n}, error=key))
+        else:
+            checks.append(_length_check(key, n))
     return checks
 
 
-def rule_check(rule: Rule, table: str, sink: dict[str, dict]) -> "pa.Check":
-    """A domain rule as one pandera DataFrame check (True where the row passes). The rule's
-    failures by field are left in `sink[rule.code]`, to say which cell each row breaks."""
+def _bound_check(field: Field, key: str) -> "pa.Check":
+    """A bound of a number: NaN is within no bound (polars orders NaN above every number)."""
+    import pandera.polars as pa
+    import polars as pl
+
+    bound = field.bound(key)
+    op = {"minimum": "__ge__", "maximum": "__le__", "exclusiveMinimum": "__gt__", "exclusiveMaximum": "__lt__"}[key]
+
+    def within(data: Any) -> "pl.LazyFrame":
+        c = pl.col(data.key)
+        return data.lazyframe.select(getattr(c, op)(bound) & c.is_not_nan())
+
+    return pa.Check(within, error=key, name=key)
+
+
+def _length_check(key: str, n: int) -> "pa.Check":
+    """minLength / maxLength of a collection (array, object, list), whose typed column holds
+    each value's canonical JSON: its number of items or keys."""
+    import pandera.polars as pa
+    import polars as pl
+
+    def within(data: Any) -> "pl.LazyFrame":
+        size = pl.col(data.key).map_elements(lambda v: len(json.loads(v)), return_dtype=pl.Int64)
+        return data.lazyframe.select(size >= n if key == "minLength" else size <= n)
+
+    return pa.Check(within, error=key, name=key)
+
+
+def rule_check(rule: Binding, sink: dict[str, dict]) -> "pa.Check":
+    """A declared row rule as one pandera DataFrame check (True where the row passes). The
+    rule's failures by field are left in `sink[rule.code]`, to say which cell each row breaks."""
     import pandera.polars as pa
     import polars as pl
 
     def passes(data: Any) -> "pl.LazyFrame":
         df = data.lazyframe.collect()
-        masks = rule.fails(df, table)
+        masks = rule.rule.check(rule, df)
         sink[rule.code] = masks
         failed = pl.select(pl.any_horizontal(list(masks.values()))).to_series() if masks \
             else pl.Series([False] * df.height, dtype=pl.Boolean)  # typed: an empty table has no rows to infer from
@@ -107,26 +109,19 @@ def rule_check(rule: Rule, table: str, sink: dict[str, dict]) -> "pa.Check":
     return pa.Check(passes, name=rule.code, error=f"{RULE_TAG}{rule.code}")
 
 
-def _required(field: dict[str, Any]) -> bool:
-    return bool((field.get("constraints") or {}).get("required"))
-
-
-def table_schema(resource: "Resource", sink: dict[str, dict] | None = None, *,
-                 fields: list[str] | None = None, constraints: bool = True, required: bool = True,
-                 rules: bool = True) -> "pa.DataFrameSchema":
+def table_schema(resource: "Resource", sink: dict[str, dict] | None = None, *, package: "Package | None" = None,
+                 fields: list[str] | None = None, constraints: bool = True, rules: bool = True) -> "pa.DataFrameSchema":
     """The table's generated model; the keywords select part of it (see `failures`)."""
     import pandera.polars as pa
 
     columns = {}
-    for f in resource.fields:
-        if fields is not None and f["name"] not in fields:
+    for f in resource_fields(resource):
+        if fields is not None and f.name not in fields:
             continue
-        checks = column_checks(f, resource.schema_path or resource.root / "datapackage.json") if constraints else []
-        nullable = not (required and _required(f))
-        if checks or not nullable:  # a column with nothing to check is left out (its type was parsed)
-            columns[f["name"]] = pa.Column(dtype(f), checks=checks, nullable=nullable)
-    checks = [rule_check(rule, resource.name, sink if sink is not None else {})
-              for rule in rules_for(resource.name, resource.fields)] if rules else []
+        checks = column_checks(f) if constraints else []
+        if checks:  # a column with nothing to check is left out (its type was parsed)
+            columns[f.name] = pa.Column(f.dtype, checks=checks, nullable=True)
+    checks = [rule_check(b, sink if sink is not None else {}) for b in row_rules(resource, package)] if rules else []
     return pa.DataFrameSchema(columns, checks=checks, strict=False, name=resource.name)
 
 
@@ -243,41 +238,37 @@ def _few_failures(typed: "pl.DataFrame", plan: dict) -> Iterator[tuple[str, str,
 
 
 def failures(resource: "Resource", typed: "pl.DataFrame", context: "pl.DataFrame",
-             distinct_share: float = 0.05, plan: dict | None = None) -> Iterator[tuple[str, str, str, "np.ndarray"]]:
+             distinct_share: float = 0.05, plan: dict | None = None,
+             package: "Package | None" = None) -> Iterator[tuple[str, str, str, "np.ndarray"]]:
     """Run the generated model; yield `(kind, field, tag, failing rows)` per failed check, where
-    kind is "required", "constraint" or "rule" and tag the constraint name or rule code.
+    kind is "constraint" or "rule" and tag the constraint name or rule code.
 
     Element-wise column checks give the same answer for every copy of a value, so columns with
     few distinct values (at most `distinct_share` of the rows) are checked once per distinct
     value, and their failing values mapped back to rows; the others are checked row by row.
-    The domain rules run on `context` (the typed frame with the cross-table columns).
+    The row rules run on `context` (the typed frame).
     `plan` (a dict kept by the caller) keeps the models made for the first slice of a table for
     its other slices: which columns go by distinct value is decided once, and their values
     already checked are kept."""
     import polars as pl
 
-    import pandera.polars as pa
-
     plan = {} if plan is None else plan
     if "few" not in plan:
         # the checks worth running once per value: patterns, lengths and enums of strings (a
         # comparison of numbers or dates costs less per row than finding the distinct values)
-        names = [f["name"] for f in resource.fields if f.get("type", "string") == "string"
-                 and {"pattern", "minLength", "maxLength", "enum"} & set(f.get("constraints") or {})]
+        names = [f.name for f in resource_fields(resource) if f.type == "string"
+                 and ({"pattern", "minLength", "maxLength", "enum"} & set(f.constraints) or f.categories is not None)]
         height = typed.height
         if height > 1000 and names:
             approx = typed.select(pl.col(n).approx_n_unique() for n in names).row(0)
         else:
             approx = [height] * len(names)
         few = [n for n, k in zip(names, approx) if height > 1000 and k <= distinct_share * height]
-        many = [f["name"] for f in resource.fields if f["name"] not in few]
+        many = [f.name for f in resource_fields(resource) if f.name not in few]
         sink: dict[str, dict] = {}
-        full = table_schema(resource, sink, fields=many)
-        required_few = [f["name"] for f in resource.fields if f["name"] in few and _required(f)]
-        if required_few:  # only "not null" is left to check on these: any dtype will do
-            full = full.add_columns({n: pa.Column(None, nullable=False) for n in required_few})
+        full = table_schema(resource, sink, package=package, fields=many)
         plan.update(few=few, sink=sink, full=full,
-                    few_model=table_schema(resource, fields=few, required=False, rules=False) if few else None,
+                    few_model=table_schema(resource, package=package, fields=few, rules=False) if few else None,
                     seen={n: typed[n].clear() for n in few}, bad={})
     sink = plan["sink"]
     sink.clear()
@@ -289,8 +280,8 @@ def failures(resource: "Resource", typed: "pl.DataFrame", context: "pl.DataFrame
 
 def _model_failures(found: dict[tuple[str, str], "np.ndarray"], sink: dict[str, dict]) -> Iterator[tuple[str, str, str, "np.ndarray"]]:
     for (column, check), rows in found.items():
-        if check == "not_nullable":
-            yield "required", column, "required", rows
+        if check == "not_nullable":  # pragma: no cover - the generated models have nullable columns
+            yield "constraint", column, "required", rows
         elif str(check).startswith(RULE_TAG):
             code = check[len(RULE_TAG):]
             for field, mask in sink.get(code, {}).items():

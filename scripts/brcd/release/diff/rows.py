@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from brcd.duck import read_csv_sql
 from brcd.errors import BrcdError
 from brcd.package import Resource
-from brcd.types import quote_ident as q, quote_literal as lit
+from brcd.fields import quote_ident as q, quote_literal as lit
 
 if TYPE_CHECKING:  # pragma: no cover
     import duckdb

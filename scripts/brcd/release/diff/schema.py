@@ -1,20 +1,21 @@
 """Schema changes between two versions of a table, each with the bump it needs.
 
 MAJOR: a table or column removed or renamed, columns re-ordered, a type narrowed, a
-constraint tightened, the primary key changed, a foreign key added. MINOR: a table or column
-added, a type widened, a constraint loosened, a foreign key dropped. PATCH: titles and
+constraint tightened, the primary key changed, a foreign key added, a declared rule
+(`brcd:rules`) added or given other parameters. MINOR: a table or column added, a type widened,
+a constraint loosened, a foreign key dropped, a declared rule dropped. PATCH: titles and
 descriptions. (The Data Package "version" recipe, with the issue's rules on top.)
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field as dfield
 from typing import Any
 
-from brcd.package import Resource
+from brcd.fields import widens
+from brcd.package import RULES_PROPERTY, Resource
 
-# (old type, new type) pairs that accept every old value: a widening.
-WIDENINGS = {("integer", "number"), ("year", "integer"), ("year", "number"), ("date", "datetime")}
 LOWER_BOUNDS = ("minimum", "exclusiveMinimum", "minLength")
 UPPER_BOUNDS = ("maximum", "exclusiveMaximum", "maxLength")
 FLAGS = ("required", "unique")
@@ -39,7 +40,7 @@ class Change:
 def type_change(old: str, new: str) -> str | None:
     if old == new:
         return None
-    if new in ("string", "any") or (old, new) in WIDENINGS:
+    if widens(old, new):
         return "widened"
     return "narrowed"
 
@@ -187,6 +188,7 @@ def table_changes(old: Resource, new: Resource, renames: dict[str, str]) -> list
         out.append(Change("foreign-key-added", "major", f"foreign key {list(fk[0])} -> {fk[1]}", t))
     for fk in sorted(old_fks - new_fks):
         out.append(Change("foreign-key-removed", "minor", f"foreign key {list(fk[0])} -> {fk[1]} dropped", t))
+    out.extend(rule_changes(old, new, renames))
     if any(old.descriptor.get(k) != new.descriptor.get(k) for k in DESCRIPTIVE):
         out.append(Change("metadata-changed", "patch", "table title or description changed", t))
     return out
@@ -206,3 +208,57 @@ def descriptive_match(old: Resource, new: Resource, pair: tuple[str, str]) -> bo
     if a.get("description") and a.get("description") == b.get("description"):
         return True
     return old.field_names.index(pair[0]) == new.field_names.index(pair[1])
+
+
+def _rule_columns(rule: dict[str, Any], renames: dict[str, str]) -> str:
+    """A declaration's columns as one comparable text, old names mapped to the new ones."""
+    def rename(value: Any) -> Any:
+        if isinstance(value, str):
+            return renames.get(value, value)
+        if isinstance(value, list):
+            return [rename(v) for v in value]
+        return value
+    fields = rule.get("fields")
+    fields = {role: rename(cols) for role, cols in fields.items()} if isinstance(fields, dict) else fields
+    return json.dumps(fields, sort_keys=True, ensure_ascii=False)
+
+
+def _rule_words(code: str, columns: str) -> str:
+    cols = sorted({c for v in json.loads(columns).values() for c in ([v] if isinstance(v, str) else v or [])}) \
+        if columns.startswith("{") else []
+    return f"rule {code} on {', '.join(cols)}" if cols else f"rule {code}"
+
+
+def rule_changes(old: Resource, new: Resource, renames: dict[str, str]) -> list[Change]:
+    """The table's declared rules (`brcd:rules`) added, dropped or given other parameters.
+
+    A rule added, or one whose parameters change (a floor, a list of values), can fail rows that
+    passed: a tightening, MAJOR like a tightened constraint. A rule dropped is MINOR. When OLD
+    declares no rules at all (0.1.0 kept its rules in the toolkit's code, not in the schemas),
+    there is nothing to compare them with: one PATCH line says how many are declared now."""
+    t = new.name
+    before, after = old.schema.get(RULES_PROPERTY), new.schema.get(RULES_PROPERTY)
+    if before == after:
+        return []
+    if before is None:
+        codes = sorted({str(r.get("rule")) for r in after if isinstance(r, dict)}) if isinstance(after, list) else []
+        return [Change("rules-declared", "patch", f"{len(codes)} kind(s) of rule declared under {RULES_PROPERTY} "
+                       f"({', '.join(codes)}); the old version declared none (its rules lived in the toolkit), "
+                       "so they are not compared", t)]
+
+    def index(rules: Any, names: dict[str, str]) -> dict[tuple[str, str], dict]:
+        return {(str(r.get("rule")), _rule_columns(r, names)): r
+                for r in (rules if isinstance(rules, list) else []) if isinstance(r, dict)}
+
+    olds, news = index(before, renames), index(after, {})
+    out = []
+    for key in sorted(news.keys() - olds.keys()):
+        out.append(Change("rule-added", "major", f"{_rule_words(*key)} added: rows that passed may now fail", t))
+    for key in sorted(olds.keys() - news.keys()):
+        out.append(Change("rule-removed", "minor", f"{_rule_words(*key)} dropped", t))
+    for key in sorted(olds.keys() & news.keys()):
+        a = {k: v for k, v in olds[key].items() if k not in ("rule", "fields")}
+        b = {k: v for k, v in news[key].items() if k not in ("rule", "fields")}
+        if a != b:
+            out.append(Change("rule-changed", "major", f"{_rule_words(*key)}: {a!r} -> {b!r}", t))
+    return out
