@@ -2,9 +2,9 @@
 -- description: For each table with source_ids: its rows, the rows citing at least one source and
 --   more than one, the share of rows with more than one source (0 to 1, three decimals), the
 --   citations in all (ids in source_ids cells) and the distinct sources cited.
---   The SQLite text (sources_per_table.sqlite.sql) splits the lists with a recursive CTE;
---   DuckDB's unnest(string_split(...)) does the same several times faster.
 -- engine: duckdb
+/* The site runs sources_per_table.sqlite.sql, which splits the lists with a recursive CTE;
+   DuckDB's unnest(string_split(...)) here does the same several times faster. */
 WITH lists AS (
   SELECT 'incidents' AS tbl, source_ids AS ids FROM incidents
   UNION ALL SELECT 'financing', source_ids FROM financing
