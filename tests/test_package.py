@@ -132,7 +132,8 @@ def test_hash_with_a_missing_table_is_one_line_exit_2_and_changes_nothing(packag
 
 def test_hash_with_malformed_json_names_file_line_and_column(package_copy):
     text = package_copy.read_text()
-    broken = text.replace('"version": "0.1.0",', '"version": "0.1.0"', 1)
+    broken = re.sub(r'("version": "[^"]+"),', r"\1", text, count=1)  # a comma dropped
+    assert broken != text
     package_copy.write_text(broken)
     result = brcd("hash", str(package_copy))
     assert result.returncode == 2

@@ -4,4 +4,4 @@ Heavy libraries (duckdb, frictionless, polars, datasette) are imported inside th
 functions that need them, so `brcd --help` starts fast.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
