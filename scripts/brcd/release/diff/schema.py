@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field as dfield
-from typing import Any
+from typing import Any, Iterator
 
 from brcd.fields import widens
 from brcd.package import RULES_PROPERTY, Resource
@@ -85,30 +85,19 @@ def alternatives(pattern: str) -> list[str]:
         if body.startswith(opener) and body.endswith(")") and _closing(body, len(opener) - 1) == len(body) - 1:
             body = body[len(opener):-1]
             break
-    parts, depth, in_class, escaped, start = [], 0, False, False, 0
-    for i, ch in enumerate(body):
-        if escaped:
-            escaped = False
-        elif ch == "\\":
-            escaped = True
-        elif in_class:
-            in_class = ch != "]"
-        elif ch == "[":
-            in_class = True
-        elif ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        elif ch == "|" and depth == 0:
+    parts, start = [], 0
+    for i, ch, depth in _outside_escapes_and_classes(body):
+        if ch == "|" and depth == 0:
             parts.append(body[start:i])
             start = i + 1
     return parts + [body[start:]]
 
 
-def _closing(text: str, open_at: int) -> int:
-    """Index of the parenthesis that closes the one at `open_at` (-1 when unbalanced)."""
+def _outside_escapes_and_classes(text: str, start: int = 0) -> Iterator[tuple[int, str, int]]:
+    """(index, character, group depth after it) of each character of a regex that is neither
+    escaped nor inside a character class."""
     depth, escaped, in_class = 0, False, False
-    for i in range(open_at, len(text)):
+    for i in range(start, len(text)):
         ch = text[i]
         if escaped:
             escaped = False
@@ -118,12 +107,16 @@ def _closing(text: str, open_at: int) -> int:
             in_class = ch != "]"
         elif ch == "[":
             in_class = True
-        elif ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-            if depth == 0:
-                return i
+        else:
+            depth += (ch == "(") - (ch == ")")
+            yield i, ch, depth
+
+
+def _closing(text: str, open_at: int) -> int:
+    """Index of the parenthesis that closes the one at `open_at` (-1 when unbalanced)."""
+    for i, ch, depth in _outside_escapes_and_classes(text, open_at):
+        if ch == ")" and depth == 0:
+            return i
     return -1
 
 
