@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from brcd.release.diff.semver import next_version
 from test_workflows import run_step
 
 pytestmark = pytest.mark.slow
@@ -55,6 +56,11 @@ def required_bump(clone: Path) -> str:
     out = brcd(clone, "diff", "origin/main", "HEAD", "--format", "json")
     assert out.returncode == 0, out.stderr
     return json.loads(out.stdout)["required_bump"]
+
+
+def bumped(clone: Path, level: str) -> str:
+    """The package's version raised by one `level` (the tests must not go stale at a release)."""
+    return next_version(json.loads((clone / "datapackage.json").read_text(encoding="utf-8"))["version"], level)
 
 
 def set_version(clone: Path, version: str) -> None:
@@ -133,9 +139,10 @@ def test_a_valid_sourced_row_passes_every_gate_and_is_minor(branch: Path, tmp_pa
 
     summary = tmp_path / "summary.md"
     assert gate(branch, "semver", summary).returncode == 1  # not bumped yet
-    set_version(branch, "0.2.0")
-    add_changelog_section(branch, "0.2.0", "One incident added.")
-    commit_all(branch, "Bump to 0.2.0")
+    minor = bumped(branch, "minor")
+    set_version(branch, minor)
+    add_changelog_section(branch, minor, "One incident added.")
+    commit_all(branch, f"Bump to {minor}")
 
     for step_id in GATES:
         out = gate(branch, step_id, summary)
@@ -200,16 +207,17 @@ def test_dropping_a_column_is_major_and_gated_until_bumped(branch: Path, tmp_pat
     assert gate(branch, "validate", summary).returncode == 0  # the data are fine...
     assert gate(branch, "semver", summary).returncode == 1    # ...but the version is not
 
-    set_version(branch, "0.2.0")                              # a MINOR bump is not enough
-    commit_all(branch, "Bump to 0.2.0")
+    minor, major = bumped(branch, "minor"), bumped(branch, "major")
+    set_version(branch, minor)                                # a MINOR bump is not enough
+    commit_all(branch, f"Bump to {minor}")
     assert gate(branch, "semver", summary).returncode == 1
 
-    set_version(branch, "1.0.0")                              # MAJOR, but no CHANGELOG section yet
-    commit_all(branch, "Bump to 1.0.0")
+    set_version(branch, major)                                # MAJOR, but no CHANGELOG section yet
+    commit_all(branch, f"Bump to {major}")
     out = gate(branch, "semver", summary)
     assert out.returncode == 1 and "CHANGELOG" in out.stdout + out.stderr
 
-    add_changelog_section(branch, "1.0.0", "statements.notes removed.")
-    commit_all(branch, "CHANGELOG for 1.0.0")
+    add_changelog_section(branch, major, "statements.notes removed.")
+    commit_all(branch, f"CHANGELOG for {major}")
     out = gate(branch, "semver", summary)
     assert out.returncode == 0, out.stdout + out.stderr
