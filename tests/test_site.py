@@ -7,6 +7,7 @@ The live site (API and browser) is tested in tests/browser/.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import sqlite3
@@ -594,3 +595,82 @@ def test_deaths_per_month_count_each_death_once_and_empty_figures_as_unknown():
     march = [v for v in values if v["month"] == "2025-03"]
     assert march == [{"month": "2025-03", "series": "All deaths (best estimate)", "deaths": None, "low": None,
                       "high": None, "events": 1, "unknown": 1}]
+
+
+# ---- whole JSON responses kept ---------------------------------------------------------------
+
+def _scope(path: str, query: bytes = b"", method: str = "GET", host: bytes = b"127.0.0.1") -> dict:
+    return {"type": "http", "method": method, "path": path, "query_string": query, "headers": [(b"host", host)]}
+
+
+@pytest.mark.parametrize("path, method, kept", [
+    ("/brcd/incidents.json", "GET", True),
+    ("/brcd/incidents/BAL-INC-2024-0001.json", "GET", True),
+    ("/brcd.json", "GET", True),                       # SQL over the database
+    ("/brcd/incidents", "GET", False),                 # HTML: its own CSP nonce
+    ("/brcd/incidents.json", "POST", False),
+    ("/-/versions.json", "GET", False),                # not a database's
+    ("/scratch/things.json", "GET", False),            # a mutable database
+    ("/nowhere/things.json", "GET", False),
+])
+def test_only_get_json_of_an_immutable_database_is_kept(path, method, kept):
+    from brcd.site.responses import response_key
+
+    key = response_key(_scope(path, method=method), lambda name: name == "brcd")
+    assert (key is not None) == kept
+    if kept:  # next_url links are written from the Host header, so it is part of the key
+        assert key != response_key(_scope(path, host=b"localhost:8001"), lambda name: name == "brcd")
+
+
+def _app(status: int = 200, chunks: tuple[bytes, ...] = (b'[{"a": 1}]',), headers=()):
+    calls = []
+
+    async def app(scope, receive, send):
+        calls.append(scope["path"])
+        await send({"type": "http.response.start", "status": status,
+                    "headers": [(b"content-type", b"application/json"), *headers]})
+        for i, chunk in enumerate(chunks):
+            await send({"type": "http.response.body", "body": chunk, "more_body": i < len(chunks) - 1})
+    return app, calls
+
+
+def _get(cache, app, key=("/brcd/t.json", b"", b"h")) -> tuple[bool, list[dict]]:
+    from brcd.site.responses import respond
+
+    sent: list[dict] = []
+
+    async def send(message):
+        sent.append(message)
+
+    hit = asyncio.run(respond(cache, key, app, _scope(key[0]), None, send))
+    return hit, sent
+
+
+def _body(sent: list[dict]) -> bytes:
+    return b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+
+
+def test_the_second_request_is_answered_from_memory_with_the_same_bytes():
+    from brcd.site.security import BoundedCache
+
+    cache = BoundedCache(10_000, 1_000)
+    app, calls = _app(chunks=(b'[{"a": ', b'1}]'))             # a body in two parts is kept whole
+    first, second = _get(cache, app), _get(cache, app)
+    assert calls == ["/brcd/t.json"] and (first[0], second[0]) == (False, True)
+    assert _body(first[1]) == _body(second[1]) == b'[{"a": 1}]'
+    assert second[1][0]["status"] == 200 and (b"content-type", b"application/json") in second[1][0]["headers"]
+
+
+@pytest.mark.parametrize("status, chunks, headers", [
+    (404, (b'{"error": "no"}',), ()),                         # errors are asked again
+    (200, (b"x" * 600, b"x" * 600), ()),                      # over the item size, counted across parts
+    (200, (b"[]",), ((b"set-cookie", b"ds_actor=x"),)),       # anything personal
+], ids=["error", "too-big", "cookie"])
+def test_errors_big_and_personal_responses_are_not_kept(status, chunks, headers):
+    from brcd.site.security import BoundedCache
+
+    cache = BoundedCache(10_000, 1_000)
+    app, calls = _app(status, chunks, headers)
+    first, second = _get(cache, app), _get(cache, app)
+    assert len(calls) == 2 and not second[0] and len(cache) == 0
+    assert _body(first[1]) == _body(second[1]) == b"".join(chunks)  # still sent whole

@@ -7,7 +7,8 @@
 - a `year` facet (`{"year": "event_date"}` in metadata, `?_facet_year=event_date` in a URL)
   that groups ISO dates by their first four characters and filters with `col__startswith=YYYY`;
 - a cache of query results bounded in bytes (`brcd.site.security.BoundedCache`): the database is
-  immutable, so a facet query's result never changes;
+  immutable, so a facet query's result never changes; and one of whole JSON responses
+  (`brcd.site.responses`): the same JSON address answers from memory the second time;
 - the reader's pages: record cards (`brcd.site.record`), cells with labels (`brcd.site.cells`),
   search of every table (`brcd.site.search`), charts (`brcd.site.charts`), stored-query pickers
   (`brcd.site.pickers`), and the map's settings for the table and record templates;
@@ -45,13 +46,14 @@ from brcd.site.metadata import RELEASE_DIR, release_files
 from brcd.site.model import SiteModel
 from brcd.site.pickers import query_pickers
 from brcd.site.record import build_record
+from brcd.site.responses import respond, response_key
 from brcd.site.search import search_all
 from brcd.site.security import NONCE_KEY, BoundedCache, new_nonce, result_bytes, safe_url, security_headers
 
 PLUGIN = "brcd-site"
 # Query results kept in memory per worker: at most 32 MB in all (`BRCD_SITE_CACHE_MB` changes it;
 # 0 turns the cache off) and 1 MB each (a facet's counts are a few KB; a page of large rows is not
-# worth keeping). Bounded memory: tests/browser/test_serve.py; what it saves: bench_serve.py.
+# worth keeping); whole JSON responses likewise, in a second cache of the same bounds. Bounded memory: tests/browser/test_serve.py; what it saves: bench_serve.py.
 CACHE_MB_ENV = "BRCD_SITE_CACHE_MB"
 CACHE_BYTES = 32 * 2**20
 CACHE_ITEM_BYTES = 2**20
@@ -496,6 +498,7 @@ def startup(datasette):
     limit = os.environ.get(CACHE_MB_ENV)
     cache = BoundedCache(int(float(limit) * 2**20) if limit else CACHE_BYTES, CACHE_ITEM_BYTES)
     datasette._brcd_cache = cache
+    datasette._brcd_responses = BoundedCache(cache.max_bytes, CACHE_ITEM_BYTES)
 
     async def execute(db_name, sql, params=None, truncate=False, custom_time_limit=None,
                       page_size=None, log_sql_errors=True):
@@ -526,6 +529,11 @@ def startup(datasette):
 # ---- read-only HTTP, headers and facets ---------------------------------------------------------
 
 READ_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+def _immutable(datasette, name: str) -> bool:
+    db = datasette.databases.get(name)
+    return db is not None and not db.is_mutable
 
 
 def configured_facets(datasette, path: str) -> tuple[set[str], set[str]] | None:
@@ -580,6 +588,13 @@ def asgi_wrapper(datasette):
                                                      *(h for h in headers if h[0] not in names)])
                 await send(message)
 
+            responses = getattr(datasette, "_brcd_responses", None)  # made at startup
+            key = None
+            if responses is not None and responses.max_bytes:
+                key = response_key(scope, lambda name: _immutable(datasette, name))
+            if key is not None:
+                await respond(responses, key, app, scope, receive, send_with_headers)
+                return
             await app(scope, receive, send_with_headers)
 
         return site
