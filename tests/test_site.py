@@ -597,7 +597,7 @@ def test_deaths_per_month_count_each_death_once_and_empty_figures_as_unknown():
                       "high": None, "events": 1, "unknown": 1}]
 
 
-# ---- whole JSON responses kept ---------------------------------------------------------------
+# ---- whole responses kept ---------------------------------------------------------------------
 
 def _scope(path: str, query: bytes = b"", method: str = "GET", host: bytes = b"127.0.0.1") -> dict:
     return {"type": "http", "method": method, "path": path, "query_string": query, "headers": [(b"host", host)]}
@@ -607,13 +607,14 @@ def _scope(path: str, query: bytes = b"", method: str = "GET", host: bytes = b"1
     ("/brcd/incidents.json", "GET", True),
     ("/brcd/incidents/BAL-INC-2024-0001.json", "GET", True),
     ("/brcd.json", "GET", True),                       # SQL over the database
-    ("/brcd/incidents", "GET", False),                 # HTML: its own CSP nonce
+    ("/brcd/incidents", "GET", True),                  # a page: kept, its nonce swapped each time
+    ("/", "GET", False),                               # not under a database
     ("/brcd/incidents.json", "POST", False),
     ("/-/versions.json", "GET", False),                # not a database's
     ("/scratch/things.json", "GET", False),            # a mutable database
     ("/nowhere/things.json", "GET", False),
 ])
-def test_only_get_json_of_an_immutable_database_is_kept(path, method, kept):
+def test_only_a_get_under_an_immutable_database_is_kept(path, method, kept):
     from brcd.site.responses import response_key
 
     key = response_key(_scope(path, method=method), lambda name: name == "brcd")
@@ -622,27 +623,28 @@ def test_only_get_json_of_an_immutable_database_is_kept(path, method, kept):
         assert key != response_key(_scope(path, host=b"localhost:8001"), lambda name: name == "brcd")
 
 
-def _app(status: int = 200, chunks: tuple[bytes, ...] = (b'[{"a": 1}]',), headers=()):
+def _app(status: int = 200, chunks: tuple[bytes, ...] = (b'[{"a": 1}]',), headers=(), ctype=b"application/json"):
     calls = []
 
     async def app(scope, receive, send):
         calls.append(scope["path"])
         await send({"type": "http.response.start", "status": status,
-                    "headers": [(b"content-type", b"application/json"), *headers]})
+                    "headers": [(b"content-type", ctype), *headers]})
         for i, chunk in enumerate(chunks):
             await send({"type": "http.response.body", "body": chunk, "more_body": i < len(chunks) - 1})
     return app, calls
 
 
-def _get(cache, app, key=("/brcd/t.json", b"", b"h")) -> tuple[bool, list[dict]]:
+def _get(cache, app, key=("/brcd/t.json", b"", b"h"), nonce: str = "") -> tuple[bool, list[dict]]:
     from brcd.site.responses import respond
+    from brcd.site.security import NONCE_KEY
 
     sent: list[dict] = []
 
     async def send(message):
         sent.append(message)
 
-    hit = asyncio.run(respond(cache, key, app, _scope(key[0]), None, send))
+    hit = asyncio.run(respond(cache, key, app, {**_scope(key[0]), NONCE_KEY: nonce}, None, send))
     return hit, sent
 
 
@@ -665,12 +667,37 @@ def test_the_second_request_is_answered_from_memory_with_the_same_bytes():
     (404, (b'{"error": "no"}',), ()),                         # errors are asked again
     (200, (b"x" * 600, b"x" * 600), ()),                      # over the item size, counted across parts
     (200, (b"[]",), ((b"set-cookie", b"ds_actor=x"),)),       # anything personal
-], ids=["error", "too-big", "cookie"])
-def test_errors_big_and_personal_responses_are_not_kept(status, chunks, headers):
+    (200, (b"a,b\n1,2\n",), ((b"x-kind", b"csv"),)),          # exports and files
+], ids=["error", "too-big", "cookie", "csv"])
+def test_errors_big_personal_and_other_responses_are_not_kept(status, chunks, headers):
     from brcd.site.security import BoundedCache
 
     cache = BoundedCache(10_000, 1_000)
-    app, calls = _app(status, chunks, headers)
+    ctype = b"text/csv; charset=utf-8" if dict(headers).get(b"x-kind") == b"csv" else b"application/json"
+    app, calls = _app(status, chunks, headers, ctype)
     first, second = _get(cache, app), _get(cache, app)
     assert len(calls) == 2 and not second[0] and len(cache) == 0
     assert _body(first[1]) == _body(second[1]) == b"".join(chunks)  # still sent whole
+
+
+def test_a_kept_page_carries_the_nonce_of_each_request():
+    """The inline scripts of a kept page get the nonce of the request that asks for it (the one
+    its Content-Security-Policy header names), and the page keeps its length."""
+    from brcd.site.security import BoundedCache, new_nonce
+
+    first_nonce, second_nonce = new_nonce(), new_nonce()
+
+    async def page(scope, receive, send):
+        from brcd.site.security import NONCE_KEY
+
+        n = scope[NONCE_KEY].encode()
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/html; charset=utf-8")]})
+        await send({"type": "http.response.body", "body": b'<script nonce="' + n + b'">map()</script><p>' + b"text</p>"})
+
+    cache = BoundedCache(10_000, 1_000)
+    first = _get(cache, page, ("/brcd/t", b"", b"h"), first_nonce)
+    second = _get(cache, page, ("/brcd/t", b"", b"h"), second_nonce)
+    assert (first[0], second[0]) == (False, True)
+    assert f'nonce="{first_nonce}"'.encode() in _body(first[1])
+    assert _body(second[1]) == _body(first[1]).replace(first_nonce.encode(), second_nonce.encode())
+    assert first_nonce.encode() not in _body(second[1]) and len(_body(second[1])) == len(_body(first[1]))

@@ -7,8 +7,8 @@
 - a `year` facet (`{"year": "event_date"}` in metadata, `?_facet_year=event_date` in a URL)
   that groups ISO dates by their first four characters and filters with `col__startswith=YYYY`;
 - a cache of query results bounded in bytes (`brcd.site.security.BoundedCache`): the database is
-  immutable, so a facet query's result never changes; and one of whole JSON responses
-  (`brcd.site.responses`): the same JSON address answers from memory the second time;
+  immutable, so a facet query's result never changes; and one of whole pages and JSON
+  (`brcd.site.responses`): the same address answers from memory the second time, with its own nonce;
 - the reader's pages: record cards (`brcd.site.record`), cells with labels (`brcd.site.cells`),
   search of every table (`brcd.site.search`), charts (`brcd.site.charts`), stored-query pickers
   (`brcd.site.pickers`), and the map's settings for the table and record templates;
@@ -53,7 +53,7 @@ from brcd.site.security import NONCE_KEY, BoundedCache, new_nonce, result_bytes,
 PLUGIN = "brcd-site"
 # Query results kept in memory per worker: at most 32 MB in all (`BRCD_SITE_CACHE_MB` changes it;
 # 0 turns the cache off) and 1 MB each (a facet's counts are a few KB; a page of large rows is not
-# worth keeping); whole JSON responses likewise, in a second cache of the same bounds. Bounded memory: tests/browser/test_serve.py; what it saves: bench_serve.py.
+# worth keeping); whole pages and JSON likewise, in a second cache of the same bounds. Bounded memory: tests/browser/test_serve.py; what it saves: bench_serve.py.
 CACHE_MB_ENV = "BRCD_SITE_CACHE_MB"
 CACHE_BYTES = 32 * 2**20
 CACHE_ITEM_BYTES = 2**20
