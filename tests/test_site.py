@@ -8,6 +8,7 @@ The live site (API and browser) is tested in tests/browser/.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import json
 import socket
 import sqlite3
@@ -644,7 +645,9 @@ def _get(cache, app, key=("/brcd/t.json", b"", b"h"), nonce: str = "") -> tuple[
     async def send(message):
         sent.append(message)
 
-    hit = asyncio.run(respond(cache, key, app, {**_scope(key[0]), NONCE_KEY: nonce}, None, send))
+    # In a thread of its own: the browser tests' sync Playwright leaves a loop running in this one.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        hit = pool.submit(asyncio.run, respond(cache, key, app, {**_scope(key[0]), NONCE_KEY: nonce}, None, send)).result()
     return hit, sent
 
 

@@ -217,8 +217,10 @@ def _rule_columns(rule: dict[str, Any], renames: dict[str, str]) -> str:
 
 
 def _rule_words(code: str, columns: str) -> str:
-    cols = sorted({c for v in json.loads(columns).values() for c in ([v] if isinstance(v, str) else v or [])}) \
-        if columns.startswith("{") else []
+    roles = json.loads(columns)
+    values = roles.values() if isinstance(roles, dict) else []
+    cols = sorted({c for v in values for c in ([v] if isinstance(v, str) else v if isinstance(v, list) else [])
+                   if isinstance(c, str)})
     return f"rule {code} on {', '.join(cols)}" if cols else f"rule {code}"
 
 
