@@ -87,6 +87,25 @@ def files_under(root: Path, skip: Path) -> set[str]:
     return {str(p) for p in root.rglob("*") if not p.is_relative_to(skip)}
 
 
+# `brcd verify` run in a Python that writes its own peak resident memory (VmHWM) when it exits.
+# The child's ru_maxrss from wait4 will not do: Linux carries the parent's high-water mark over a
+# fork and an exec, so a child of a long pytest run (hundreds of MiB by then) would report the
+# parent's peak, not its own. VmHWM is the peak of the process's own memory since its exec.
+LAUNCH = """
+import atexit, os, runpy, sys
+
+def peak():
+    with open("/proc/self/status") as f:
+        kib = next(int(line.split()[1]) for line in f if line.startswith("VmHWM:"))
+    with open(os.environ["BRCD_TEST_PEAK_FILE"], "w") as f:
+        f.write(str(kib))
+
+atexit.register(peak)
+sys.argv = ["brcd", "verify", *sys.argv[1:]]
+runpy.run_module("brcd", run_name="__main__", alter_sys=True)
+"""
+
+
 def run_verify(tmp_path: Path, data: bytes, *, name: str = "brcd-9.9.9.zip", sums: bool = True,
                listed: bytes | None = None) -> Outcome:
     """`brcd verify` on `data` saved as downloads/NAME, beside a SHA256SUMS that lists it (or
@@ -100,17 +119,15 @@ def run_verify(tmp_path: Path, data: bytes, *, name: str = "brcd-9.9.9.zip", sum
         digest = hashlib.sha256(data if listed is None else listed).hexdigest()
         (downloads / "SHA256SUMS").write_text(f"{digest}  {name}\n")
     before = files_under(tmp_path, tmp)
-    env = {**os.environ, "HOME": str(home), "TMPDIR": str(tmp)}
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen([sys.executable, "-m", "brcd", "verify", str(zip_path)], cwd=cwd, env=env,
-                                stdout=out, stderr=err)
-        # wait4 gives this child's own peak resident memory (KiB on Linux)
-        _, status, usage = os.wait4(proc.pid, 0)
-        proc.returncode = os.waitstatus_to_exitcode(status)
+    with tempfile.TemporaryDirectory() as probe, tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        peak_file = Path(probe) / "peak"  # outside tmp_path, whose every file the tests account for
+        env = {**os.environ, "HOME": str(home), "TMPDIR": str(tmp), "BRCD_TEST_PEAK_FILE": str(peak_file)}
+        proc = subprocess.run([sys.executable, "-c", LAUNCH, str(zip_path)], cwd=cwd, env=env, stdout=out, stderr=err)
         out.seek(0)
         err.seek(0)
         stdout, stderr = (f.read().decode("utf-8", "replace") for f in (out, err))
-    return Outcome(proc.returncode, stdout, stderr, usage.ru_maxrss / 1024, files_under(tmp_path, tmp) - before,
+        peak_mib = int(peak_file.read_text()) / 1024
+    return Outcome(proc.returncode, stdout, stderr, peak_mib, files_under(tmp_path, tmp) - before,
                    sorted(str(p) for p in tmp.rglob("*")))
 
 
