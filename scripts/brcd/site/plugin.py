@@ -53,7 +53,8 @@ from brcd.site.security import NONCE_KEY, BoundedCache, new_nonce, result_bytes,
 PLUGIN = "brcd-site"
 # Query results kept in memory per worker: at most 32 MB in all (`BRCD_SITE_CACHE_MB` changes it;
 # 0 turns the cache off) and 1 MB each (a facet's counts are a few KB; a page of large rows is not
-# worth keeping); whole pages and JSON likewise, in a second cache of the same bounds. Bounded memory: tests/browser/test_serve.py; what it saves: bench_serve.py.
+# worth keeping); whole pages and JSON likewise, in a second cache of the same bounds.
+# Bounded memory: tests/browser/test_serve.py; what it saves: bench_serve.py.
 CACHE_MB_ENV = "BRCD_SITE_CACHE_MB"
 CACHE_BYTES = 32 * 2**20
 CACHE_ITEM_BYTES = 2**20
