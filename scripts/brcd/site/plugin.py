@@ -504,7 +504,7 @@ def startup(datasette):
     async def execute(db_name, sql, params=None, truncate=False, custom_time_limit=None,
                       page_size=None, log_sql_errors=True):
         db = datasette.databases.get(db_name)
-        cacheable = db is not None and not db.is_mutable and sql.lstrip().lower().startswith(("select", "with"))
+        cacheable = _immutable(datasette, db_name) and sql.lstrip().lower().startswith(("select", "with"))
         if cacheable:
             key = (db_name, db.hash, sql, json.dumps(params, sort_keys=True, default=str), truncate, page_size)
             hit = cache.get(key)
